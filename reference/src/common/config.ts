@@ -1,0 +1,221 @@
+// Configuration comes only from the seed's environment variables (CP-02 §4.3),
+// declared once here with a description, default, and which services require it.
+// The README's configuration table is generated from this list (npm run docs:config).
+import { z } from 'zod';
+
+export const SERVICES = ['gateway', 'api', 'ca', 'web'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+interface VariableSpec {
+  description: string;
+  /** Services that cannot start without it. A variable with a default is never "missing". */
+  requiredBy?: readonly ServiceName[];
+  default?: string;
+  /** Secret values are never printed, not even in error messages. */
+  secret?: boolean;
+  schema: z.ZodType;
+}
+
+const ALL = SERVICES;
+const DATA_SERVICES = ['gateway', 'api', 'ca'] as const;
+
+// A value copied from a .env line with a trailing comment ("86400000  # 24 hours") must be
+// refused rather than silently becoming NaN (seed-review row 2).
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number with nothing else on the line (is there a trailing comment?)')
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const port = integer(1, 65535);
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+  );
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const secret256 = z.string().min(32, 'must be at least 32 characters (256 bits)');
+
+export const VARIABLES = {
+  NODE_ENV: {
+    description: 'development | production | test. Production hides GraphQL introspection and stack traces.',
+    default: 'production',
+    schema: z.enum(['development', 'production', 'test'], { message: 'must be development, production or test' }),
+  },
+  LOG_LEVEL: {
+    description: 'Minimum log level of the JSON logs.',
+    default: 'info',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    }),
+  },
+  AIGOS_VERSION: {
+    description: 'Version reported by /health and the metrics; set by the image or the deployment.',
+    default: '0.1.0',
+    schema: z.string().regex(/^[0-9A-Za-z.+-]+$/, 'must be a version such as 1.0.0'),
+  },
+  BIND_HOST: {
+    description: 'Address the services listen on. 127.0.0.1 by default; containers set 0.0.0.0.',
+    default: '127.0.0.1',
+    schema: z.string().min(1),
+  },
+  GATEWAY_PORT: { description: 'API gateway port.', default: '3000', schema: port },
+  WEB_PORT: { description: 'Web dashboard port.', default: '3001', schema: port },
+  API_PORT: { description: 'API server port.', default: '3002', schema: port },
+  CA_PORT: { description: 'CA service port.', default: '3003', schema: port },
+  API_UPSTREAM_URL: {
+    description: 'Where the gateway reaches the API server.',
+    default: 'http://127.0.0.1:3002',
+    schema: url(['http:', 'https:']),
+  },
+  CA_UPSTREAM_URL: {
+    description: 'Where the gateway reaches the CA service.',
+    default: 'http://127.0.0.1:3003',
+    schema: url(['http:', 'https:']),
+  },
+  WEB_UPSTREAM_URL: {
+    description: 'Where the gateway reaches the web dashboard.',
+    default: 'http://127.0.0.1:3001',
+    schema: url(['http:', 'https:']),
+  },
+  PUBLIC_URL: {
+    description: 'URL users open (CORS, links, Secure cookies when https).',
+    default: 'http://localhost:3000',
+    schema: url(['http:', 'https:']),
+  },
+  API_URL: { description: 'Public API base URL given to clients.', schema: url(['http:', 'https:']) },
+  WS_URL: { description: 'Public WebSocket URL given to the dashboard.', schema: url(['ws:', 'wss:']) },
+  CORS_ORIGINS: {
+    description: 'Comma-separated origins allowed to call the API from a browser.',
+    default: 'https://localhost',
+    schema: z.string(),
+  },
+  DATABASE_URL: {
+    description: 'PostgreSQL connection URL of the application role.',
+    requiredBy: DATA_SERVICES,
+    secret: true,
+    schema: url(['postgres:', 'postgresql:']),
+  },
+  DB_POOL_MAX: { description: 'PostgreSQL pool size per process.', default: '10', schema: integer(1, 500) },
+  REDIS_URL: {
+    description: 'Redis URL (redis://:password@host:port).',
+    requiredBy: DATA_SERVICES,
+    secret: true,
+    schema: url(['redis:', 'rediss:']),
+  },
+  S3_ENDPOINT: {
+    description: 'S3-compatible endpoint (MinIO), e.g. http://minio:9000.',
+    requiredBy: DATA_SERVICES,
+    schema: url(['http:', 'https:']),
+  },
+  S3_ACCESS_KEY: { description: 'Object storage access key.', requiredBy: DATA_SERVICES, secret: true, schema: z.string().min(3) },
+  S3_SECRET_KEY: { description: 'Object storage secret key.', requiredBy: DATA_SERVICES, secret: true, schema: z.string().min(8) },
+  S3_BUCKET: {
+    description: 'Bucket for evidence, reports and backups (created if missing).',
+    default: 'aigos-data',
+    schema: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name'),
+  },
+  S3_REGION: { description: 'Object storage region.', default: 'us-east-1', schema: z.string().min(1) },
+  JWT_SECRET: {
+    description: 'Secret for signing tokens (256-bit minimum).',
+    requiredBy: ['gateway', 'api'],
+    secret: true,
+    schema: secret256,
+  },
+  SESSION_SECRET: {
+    description: 'Secret for session cookies (256-bit minimum).',
+    requiredBy: ['gateway', 'api'],
+    secret: true,
+    schema: secret256,
+  },
+  SESSION_MAX_AGE: {
+    description: 'Session lifetime in milliseconds (24 h by default).',
+    default: '86400000',
+    schema: integer(60_000, 31 * 24 * 3600 * 1000),
+  },
+  OAUTH_ENABLED: { description: 'Enable OIDC single sign-on.', default: 'false', schema: bool },
+  OAUTH_ISSUER: { description: 'OIDC issuer URL.', schema: url(['http:', 'https:']) },
+  OAUTH_CLIENT_ID: { description: 'OIDC client id.', schema: z.string().min(1) },
+  OAUTH_CLIENT_SECRET: { description: 'OIDC client secret.', secret: true, schema: z.string().min(1) },
+  OAUTH_CALLBACK_URL: { description: 'OIDC redirect URI registered at the IdP.', schema: url(['http:', 'https:']) },
+  CA_ISSUER_NAME: { description: 'Common name of the issuing CA.', default: 'AIGOS CA', schema: z.string().min(1) },
+  CA_VALIDITY_DAYS: { description: 'Validity of issued CGA certificates in days.', default: '365', schema: integer(1, 3650) },
+  CA_ROOT_KEY_PATH: { description: 'Path of the CA root key (PEM).', schema: z.string().min(1) },
+  CA_ROOT_CERT_PATH: { description: 'Path of the CA root certificate (PEM).', schema: z.string().min(1) },
+  SIGNING_KEY_PATH: { description: 'Path of the ECDSA P-256 signing key (PEM).', schema: z.string().min(1) },
+  WEB_ROOT: {
+    description: 'Directory of the built dashboard served by the web service (defaults to the packaged one).',
+    schema: z.string().min(1),
+  },
+  SHUTDOWN_TIMEOUT_MS: {
+    description: 'How long SIGTERM waits for in-flight requests before closing connections.',
+    default: '8000',
+    schema: integer(0, 60_000),
+  },
+  SMTP_HOST: { description: 'SMTP server for notifications (optional).', schema: z.string().min(1) },
+  SMTP_PORT: { description: 'SMTP port.', default: '587', schema: port },
+  SMTP_USER: { description: 'SMTP user.', schema: z.string().min(1) },
+  SMTP_PASSWORD: { description: 'SMTP password.', secret: true, schema: z.string().min(1) },
+  SMTP_FROM: { description: 'Sender address of notifications.', schema: z.string().min(1) },
+} satisfies Record<string, VariableSpec>;
+
+export type VariableName = keyof typeof VARIABLES;
+
+type Parsed<K extends VariableName> = z.output<(typeof VARIABLES)[K]['schema']>;
+export type Config = { [K in VariableName]: Parsed<K> | undefined } & { service: ServiceName };
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly problem: string,
+  ) {
+    super(`configuration error: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Validate the environment for one service. Throws ConfigError naming the first bad
+ * variable; the message never contains a secret value.
+ */
+export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv = process.env): Config {
+  const out: Record<string, unknown> = { service };
+  for (const [name, spec] of Object.entries(VARIABLES) as [VariableName, VariableSpec][]) {
+    const raw = env[name];
+    const value = raw === undefined || raw === '' ? spec.default : raw;
+    if (value === undefined) {
+      if (spec.requiredBy?.includes(service)) {
+        throw new ConfigError(name, `is required by the ${service} service but is not set (${spec.description})`);
+      }
+      out[name] = undefined;
+      continue;
+    }
+    const result = spec.schema.safeParse(value);
+    if (!result.success) {
+      const problem = result.error.issues[0]?.message ?? 'is invalid';
+      const shown = spec.secret ? '' : ` (got ${JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value)})`;
+      throw new ConfigError(name, `${problem}${shown}`);
+    }
+    out[name] = result.data;
+  }
+  return out as Config;
+}
+
+/** Narrow an optional config value that the service's `requiredBy` guarantees. */
+export function required<K extends VariableName>(config: Config, name: K): NonNullable<Config[K]> {
+  const value = config[name];
+  if (value === undefined || value === null) throw new ConfigError(name, 'is required but is not set');
+  return value as NonNullable<Config[K]>;
+}

@@ -1,0 +1,73 @@
+// API gateway (:3000): the single entry behind nginx. Routes /api/v1/* and /v1/* to the
+// API server, /ca/* to the CA service (prefix stripped) and everything else to the web
+// dashboard. An unreachable upstream answers 502 in the error envelope, naming it.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { RequestHandler } from 'express';
+import { createProxyMiddleware, type Options } from 'http-proxy-middleware';
+import { required } from '../common/config.js';
+import type { ErrorBody } from '../common/errors.js';
+import type { ServiceDefinition } from '../common/service.js';
+
+type Upstream = 'api' | 'ca' | 'web';
+
+function proxyTo(upstream: Upstream, target: string, extra: Partial<Options> = {}) {
+  return createProxyMiddleware<IncomingMessage, ServerResponse>({
+    target,
+    changeOrigin: false,
+    xfwd: true,
+    proxyTimeout: 60_000,
+    ...extra,
+    on: {
+      proxyReq: (proxyReq, req) => {
+        const id = (req as { id?: string }).id;
+        if (id) proxyReq.setHeader('X-Request-Id', id);
+      },
+      error: (err, req, resOrSocket) => {
+        const res = resOrSocket as ServerResponse | Socket;
+        if (!('writeHead' in res)) {
+          res.destroy();
+          return;
+        }
+        const requestId = (req as { id?: string }).id ?? 'unknown';
+        const code = (err as NodeJS.ErrnoException).code ?? 'ERROR';
+        const body: ErrorBody = {
+          error: {
+            code: 'UPSTREAM_UNAVAILABLE',
+            message: `the ${upstream} service did not answer (${code}); check that it is running and healthy`,
+            requestId,
+          },
+        };
+        if (!res.headersSent) {
+          res.writeHead(502, { 'Content-Type': 'application/json; charset=utf-8', 'X-Request-Id': requestId });
+        }
+        res.end(JSON.stringify(body));
+      },
+    },
+  }) as unknown as RequestHandler;
+}
+
+export const gateway: ServiceDefinition = {
+  name: 'gateway',
+  port: (config) => required(config, 'GATEWAY_PORT'),
+  dependencies: ['postgres', 'redis', 'storage'],
+  mount(app, ctx) {
+    const { config } = ctx;
+    // label metrics by upstream, not by raw path (bounded label set)
+    const label =
+      (route: string): RequestHandler =>
+      (_req, res, next) => {
+        res.locals.metricsRoute = route;
+        next();
+      };
+    app.use(['/api/v1', '/v1'], label('proxy:api'));
+    app.use(
+      proxyTo('api', required(config, 'API_UPSTREAM_URL'), {
+        pathFilter: (path) => path.startsWith('/api/v1/') || path === '/api/v1' || path.startsWith('/v1/') || path === '/v1',
+      }),
+    );
+    // mounted: Express strips /ca so the CA sees its own paths (/api/v1/...)
+    app.use('/ca', label('proxy:ca'), proxyTo('ca', required(config, 'CA_UPSTREAM_URL')));
+    app.use(label('proxy:web'), proxyTo('web', required(config, 'WEB_UPSTREAM_URL')));
+  },
+};
