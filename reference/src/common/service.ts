@@ -88,6 +88,7 @@ export function dependencyChecks(deps: Dependencies, config: Config): Record<str
   }
   if (redis) {
     checks.redis = async () => {
+      if (redis.status !== 'ready') throw new Error(`not connected (client ${redis.status})`);
       const pong = await redis.ping();
       if (pong !== 'PONG') throw new Error(`unexpected PING answer ${pong}`);
     };

@@ -1,0 +1,383 @@
+// The local deployment's supervisor: owns PostgreSQL, Redis, the S3 endpoint and the
+// four reference services as child processes. Bring-up reads as a list of idempotent
+// steps; afterwards it watches the children (an unexpected exit fails the deployment
+// with that child's last log lines) and serves a control socket for stop/start of one
+// component, status and shutdown.
+import { execFile } from 'node:child_process';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { COMPONENTS, type Component, type Endpoints } from '../target.js';
+import { httpStatus, waitFor } from '../../readiness/wait.js';
+import { ManagedProcess } from '../../util/managed-process.js';
+import { KIT_ROOT, REFERENCE_BIN } from '../../util/paths.js';
+import { choosePorts, type PortChoice } from '../../util/ports.js';
+import { startPostgres } from './components/postgres.js';
+import { startRedis } from './components/redis.js';
+import { startS3 } from './components/s3.js';
+import { type Secrets, StateDir } from './state.js';
+
+export const DEFAULT_PORTS: Record<Component, number> = {
+  gateway: 3000,
+  web: 3001,
+  api: 3002,
+  ca: 3003,
+  postgres: 5432,
+  redis: 6379,
+  s3: 9000,
+};
+
+const SERVICES = ['api', 'ca', 'web', 'gateway'] as const;
+type Service = (typeof SERVICES)[number];
+const INFRA = ['postgres', 'redis', 's3'] as const;
+
+export const ADMIN_EMAIL = 'admin@aigos.local';
+export const BUCKET = 'aigos-data';
+const READY_TIMEOUT_MS = 60_000;
+
+export interface Layout {
+  version: string;
+  ports: Record<Component, PortChoice>;
+  pgDataDir?: string;
+}
+
+export type DeploymentState = 'starting' | 'ready' | 'failed' | 'stopping' | 'stopped';
+
+export interface Status {
+  state: DeploymentState;
+  supervisorPid: number;
+  updatedAt: string;
+  step?: string;
+  /** Human-readable notes such as moved ports. */
+  notices: string[];
+  components: Partial<Record<Component, { state: 'running' | 'stopped' | 'exited'; pid?: number }>>;
+  failure?: { component?: string; message: string; lastLines?: string[]; logFile?: string };
+}
+
+async function kitVersion(): Promise<string> {
+  const pkg = JSON.parse(await readFile(`${KIT_ROOT}/package.json`, 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export class Supervisor {
+  private readonly procs = new Map<Component, ManagedProcess>();
+  private readonly intentionallyStopped = new Set<Component>();
+  private status: Status;
+  private layout!: Layout;
+  private secrets!: Secrets;
+  private urls: { database?: string; redis?: string; s3?: string } = {};
+  private control?: Server;
+  private shuttingDown?: Promise<void>;
+  private failed = false;
+
+  constructor(
+    readonly state: StateDir,
+    private readonly say: (line: string) => void,
+    /** Called once the deployment has failed or been shut down. */
+    private readonly onFinished: (code: number) => void,
+  ) {
+    this.status = { state: 'starting', supervisorPid: process.pid, updatedAt: new Date().toISOString(), notices: [], components: {} };
+  }
+
+  private async setStatus(patch: Partial<Status>): Promise<void> {
+    this.status = { ...this.status, ...patch, updatedAt: new Date().toISOString() };
+    for (const c of COMPONENTS) {
+      const p = this.procs.get(c);
+      if (p) this.status.components[c] = { state: p.exitInfo ? (this.intentionallyStopped.has(c) ? 'stopped' : 'exited') : 'running', pid: p.pid };
+    }
+    await this.state.writeJson(this.state.statusFile, this.status);
+  }
+
+  private async step(text: string): Promise<void> {
+    this.say(text);
+    await this.setStatus({ step: text });
+  }
+
+  // ---- bring-up, as ordered steps ------------------------------------------------
+
+  async up(): Promise<void> {
+    await this.state.ensure();
+    await this.state.writeJson(this.state.statusFile, this.status);
+    await this.startControlSocket();
+    await this.step('generating secrets (kept in the state directory, mode 0600)');
+    this.secrets = await this.state.secrets();
+    await this.chooseLayout();
+    await this.step('starting PostgreSQL, Redis and the S3 endpoint');
+    await Promise.all(INFRA.map((c) => this.startComponent(c)));
+    await this.step('applying database migrations');
+    await this.runAdmin(['db:migrate']);
+    await this.step('seeding the organization and the first admin');
+    await this.runAdmin(['db:seed', '--org-slug', 'default', '--org-name', 'Default Organization', '--admin-email', ADMIN_EMAIL, '--admin-password-file', this.state.secretFile('admin-password')]);
+    await this.step('starting gateway, api, ca and web');
+    await Promise.all(SERVICES.map((s) => this.startComponent(s)));
+    await this.writeEndpoints();
+    await this.setStatus({ state: 'ready', step: 'ready' });
+    this.say('deployment ready');
+  }
+
+  private async chooseLayout(): Promise<void> {
+    const previous = await this.state.readJson<Layout>(this.state.layoutFile);
+    const preferred = Object.fromEntries(COMPONENTS.map((c) => [c, previous?.ports[c]?.port ?? DEFAULT_PORTS[c]]));
+    const ports = (await choosePorts(preferred)) as Record<Component, PortChoice>;
+    const notices: string[] = [];
+    for (const c of COMPONENTS) {
+      const choice = ports[c];
+      if (choice.movedFrom !== undefined) notices.push(`${c}: port ${choice.movedFrom} is taken; using ${choice.port}`);
+    }
+    for (const n of notices) this.say(n);
+    this.layout = { version: await kitVersion(), ports, pgDataDir: previous?.pgDataDir };
+    await this.state.writeJson(this.state.layoutFile, this.layout);
+    await this.setStatus({ notices });
+  }
+
+  private port(c: Component): number {
+    return this.layout.ports[c].port;
+  }
+
+  private serviceEnv(): Record<string, string> {
+    const s = this.secrets;
+    const url = (c: Component) => `http://127.0.0.1:${this.port(c)}`;
+    return {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      NODE_ENV: 'production',
+      LOG_LEVEL: process.env.AIGOS_LOG_LEVEL ?? 'info',
+      AIGOS_VERSION: this.layout.version,
+      BIND_HOST: '127.0.0.1',
+      GATEWAY_PORT: String(this.port('gateway')),
+      WEB_PORT: String(this.port('web')),
+      API_PORT: String(this.port('api')),
+      CA_PORT: String(this.port('ca')),
+      API_UPSTREAM_URL: url('api'),
+      CA_UPSTREAM_URL: url('ca'),
+      WEB_UPSTREAM_URL: url('web'),
+      PUBLIC_URL: url('gateway'),
+      CORS_ORIGINS: url('gateway'),
+      DATABASE_URL: `postgres://aigos:${encodeURIComponent(s['db-password'])}@127.0.0.1:${this.port('postgres')}/aigos`,
+      REDIS_URL: `redis://:${encodeURIComponent(s['redis-password'])}@127.0.0.1:${this.port('redis')}`,
+      S3_ENDPOINT: url('s3'),
+      S3_ACCESS_KEY: s['s3-access-key'],
+      S3_SECRET_KEY: s['s3-secret-key'],
+      S3_BUCKET: BUCKET,
+      JWT_SECRET: s['jwt-secret'],
+      SESSION_SECRET: s['session-secret'],
+    };
+  }
+
+  private async writeEndpoints(): Promise<void> {
+    const env = this.serviceEnv();
+    // the admin commands of `exec` need the same configuration; it holds secrets, hence 0600
+    await this.state.writeJson(this.state.serviceEnvFile, env, 0o600);
+    const url = (c: Component) => `http://127.0.0.1:${this.port(c)}`;
+    const endpoints: Endpoints & { stateDir: string } = {
+      target: 'local',
+      version: this.layout.version,
+      public: url('gateway'),
+      gateway: url('gateway'),
+      web: url('web'),
+      api: url('api'),
+      ca: url('ca'),
+      database: { url: env.DATABASE_URL! },
+      redis: { url: env.REDIS_URL! },
+      storage: { endpoint: url('s3'), bucket: BUCKET },
+      admin: { email: ADMIN_EMAIL, passwordFile: this.state.secretFile('admin-password') },
+      stateDir: this.state.root,
+    };
+    await this.state.writeJson(this.state.endpointsFile, endpoints, 0o600);
+  }
+
+  /** Run the reference's operator CLI with the deployment's configuration. */
+  private runAdmin(args: string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      execFile(process.execPath, [REFERENCE_BIN['aigos-admin'], ...args], { env: this.serviceEnv() }, (err, stdout, stderr) => {
+        if (stdout.trim()) this.say(`  ${stdout.trim()}`);
+        if (err) reject(new Error(`aigos-admin ${args[0]} failed: ${(stderr || stdout).trim() || err.message}`));
+        else resolve();
+      });
+    });
+  }
+
+  // ---- components ------------------------------------------------------------------
+
+  async startComponent(c: Component): Promise<void> {
+    if (this.shuttingDown) throw new Error(`not starting ${c}: the deployment is shutting down`);
+    if (this.procs.get(c) && !this.procs.get(c)!.exitInfo) return; // already running
+    this.intentionallyStopped.delete(c);
+    const logFile = this.state.logFile(c);
+    let proc: ManagedProcess;
+    if (c === 'postgres') {
+      const pg = await startPostgres({
+        stateDir: this.state.root,
+        dataDir: this.layout.pgDataDir,
+        port: this.port('postgres'),
+        superuserPassword: this.secrets['postgres-superuser-password'],
+        appUser: 'aigos',
+        appPassword: this.secrets['db-password'],
+        database: 'aigos',
+        logFile,
+      });
+      proc = pg.process;
+      if (this.layout.pgDataDir !== pg.dataDir) {
+        this.layout.pgDataDir = pg.dataDir;
+        await this.state.writeJson(this.state.layoutFile, this.layout);
+      }
+    } else if (c === 'redis') {
+      proc = (await startRedis({ dir: this.state.path('redis'), port: this.port('redis'), password: this.secrets['redis-password'], logFile })).process;
+    } else if (c === 's3') {
+      proc = (
+        await startS3({
+          dir: this.state.path('s3'),
+          port: this.port('s3'),
+          accessKey: this.secrets['s3-access-key'],
+          secretKey: this.secrets['s3-secret-key'],
+          logFile,
+        })
+      ).process;
+    } else {
+      proc = await this.startService(c);
+    }
+    this.procs.set(c, proc);
+    this.watch(c, proc);
+    await this.setStatus({});
+  }
+
+  private async startService(service: Service): Promise<ManagedProcess> {
+    const proc = new ManagedProcess({
+      name: service,
+      command: process.execPath,
+      args: [REFERENCE_BIN.aigos, 'serve', service],
+      env: this.serviceEnv(),
+      logFile: this.state.logFile(service),
+      cwd: KIT_ROOT,
+    });
+    try {
+      await waitFor(
+        `${service} service`,
+        async () => {
+          if (proc.exitInfo) throw new Error(`exited with code ${proc.exitInfo.code}: ${proc.lastLines(5).join(' | ')}`);
+          await httpStatus(`http://127.0.0.1:${this.port(service)}/health/ready`)();
+        },
+        { timeoutMs: READY_TIMEOUT_MS, intervalMs: 100 },
+      );
+    } catch (err) {
+      await proc.stop();
+      throw Object.assign(err as Error, { component: service, lastLines: proc.lastLines(20) });
+    }
+    return proc;
+  }
+
+  async stopComponent(c: Component): Promise<void> {
+    const proc = this.procs.get(c);
+    if (!proc || proc.exitInfo) return;
+    this.intentionallyStopped.add(c);
+    // PostgreSQL: SIGINT is its "fast" shutdown; the others drain on SIGTERM
+    await proc.stop(c === 'postgres' ? 'SIGINT' : 'SIGTERM', 10_000);
+    await this.setStatus({});
+  }
+
+  private watch(c: Component, proc: ManagedProcess): void {
+    void proc.exited.then(async (info) => {
+      if (this.shuttingDown || this.intentionallyStopped.has(c) || this.procs.get(c) !== proc) return;
+      const lastLines = proc.lastLines(20);
+      const message = `${c} exited unexpectedly (code ${info.code ?? 'none'}${info.signal ? `, signal ${info.signal}` : ''})`;
+      await this.fail({ component: c, message, lastLines, logFile: this.state.logFile(c) });
+    });
+  }
+
+  /** Record the failure, stop everything and finish with a non-zero code. */
+  async fail(failure: NonNullable<Status['failure']>): Promise<void> {
+    if (this.failed) return;
+    this.failed = true;
+    this.say(`FAILED: ${failure.message}`);
+    for (const line of failure.lastLines ?? []) this.say(`  | ${line}`);
+    await this.setStatus({ state: 'failed', failure });
+    await this.shutdown('failure', 'failed');
+    this.onFinished(1);
+  }
+
+  /** Services first (they drain), then the S3 endpoint, Redis and PostgreSQL. */
+  shutdown(reason: string, finalState: DeploymentState = 'stopped'): Promise<void> {
+    this.shuttingDown ??= (async () => {
+      this.say(`stopping (${reason})`);
+      if (finalState !== 'failed') await this.setStatus({ state: 'stopping' });
+      const stop = (c: Component) => this.procs.get(c)?.stop(c === 'postgres' ? 'SIGINT' : 'SIGTERM', 10_000);
+      await Promise.allSettled(['gateway', 'web'].map((c) => stop(c as Component)));
+      await Promise.allSettled(['api', 'ca'].map((c) => stop(c as Component)));
+      await Promise.allSettled(INFRA.map((c) => stop(c)));
+      await new Promise<void>((r) => (this.control ? this.control.close(() => r()) : r()));
+      await rm(this.state.controlSocket, { force: true });
+      await this.setStatus({ state: finalState });
+      this.say('stopped');
+    })();
+    return this.shuttingDown;
+  }
+
+  currentStatus(): Status {
+    return this.status;
+  }
+
+  // ---- control socket ----------------------------------------------------------------
+
+  private async startControlSocket(): Promise<void> {
+    await rm(this.state.controlSocket, { force: true });
+    this.control = createServer((req, res) => {
+      const reply = (status: number, body: unknown) => {
+        res.writeHead(status, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      const m = /^\/components\/([a-z0-9]+)\/(stop|start)$/.exec(req.url ?? '');
+      if (req.method === 'GET' && req.url === '/status') return reply(200, this.status);
+      if (req.method === 'POST' && req.url === '/shutdown') {
+        reply(202, { accepted: true });
+        void this.shutdown('requested').then(() => this.onFinished(0));
+        return;
+      }
+      if (req.method === 'POST' && m) {
+        const component = m[1] as Component;
+        if (!COMPONENTS.includes(component)) return reply(404, { error: `unknown component ${component}; one of ${COMPONENTS.join(', ')}` });
+        const action = m[2] === 'stop' ? this.stopComponent(component) : this.startComponent(component);
+        action.then(
+          () => reply(200, this.status),
+          (err: Error) => reply(500, { error: err.message }),
+        );
+        return;
+      }
+      reply(404, { error: 'unknown control request' });
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.control!.once('error', reject);
+      this.control!.listen(this.state.controlSocket, () => resolve());
+    });
+  }
+}
+
+/**
+ * Run a supervisor in this process until the deployment fails or is shut down
+ * (by signal or the control socket). Resolves with the exit code to use.
+ */
+export async function runSupervisor(stateRoot: string, say: (line: string) => void): Promise<number> {
+  const state = new StateDir(stateRoot);
+  await state.ensure();
+  await writeFile(state.supervisorPidFile, `${process.pid}\n`);
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((r) => (finish = r));
+  const supervisor = new Supervisor(state, say, (code) => finish(code));
+  const onSignal = (signal: NodeJS.Signals) => {
+    void supervisor.shutdown(signal).then(() => finish(0));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGHUP', onSignal);
+  try {
+    await supervisor.up();
+  } catch (err) {
+    const e = err as Error & { component?: string; lastLines?: string[] };
+    await supervisor.fail({
+      component: e.component,
+      message: e.message,
+      lastLines: e.lastLines,
+      logFile: e.component ? state.logFile(e.component) : undefined,
+    });
+  }
+  const code = await finished;
+  await rm(state.supervisorPidFile, { force: true });
+  return code;
+}
