@@ -16,6 +16,14 @@ export class NotReadyError extends Error {
   }
 }
 
+/** Thrown by a probe when waiting longer cannot help (the process exited, say). */
+export class GiveUp extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GiveUp';
+  }
+}
+
 export async function waitFor(
   what: string,
   probe: Probe,
@@ -30,6 +38,7 @@ export async function waitFor(
       await probe();
       return;
     } catch (err) {
+      if (err instanceof GiveUp) throw new NotReadyError(what, err.message, Date.now() - started);
       last = err instanceof Error ? err.message : String(err);
     }
     if (Date.now() - started + interval > opts.timeoutMs) throw new NotReadyError(what, last, Date.now() - started);

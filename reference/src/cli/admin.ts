@@ -45,7 +45,7 @@ program
   .action(async (opts: { orgSlug: string; orgName: string; adminEmail: string; adminName: string; adminPasswordFile?: string }) => {
     const config = operatorConfig();
     const log = createLogger('admin', 'warn');
-    const deps = openDependencies(['postgres'], config, log, 'aigos-admin');
+    const deps = await openDependencies(['postgres'], config, log, 'aigos-admin');
     try {
       const adminPassword = opts.adminPasswordFile ? await readSecretFile(opts.adminPasswordFile, 'admin password') : undefined;
       const result = await seed(deps.pool!, { ...opts, adminPassword });
@@ -66,7 +66,7 @@ program
   .action(async (opts: { json?: boolean }) => {
     const config = operatorConfig();
     const log = createLogger('admin', 'silent');
-    const deps = openDependencies(['postgres', 'redis', 'storage'], config, log, 'aigos-admin');
+    const deps = await openDependencies(['postgres', 'redis', 'storage'], config, log, 'aigos-admin');
     try {
       const checks = dependencyChecks(deps, config);
       const results: Record<string, { status: string; error?: string }> = {};

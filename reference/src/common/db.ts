@@ -16,8 +16,3 @@ export function createPool(databaseUrl: string, max: number, log: Logger, applic
   pool.on('error', (err) => log.warn({ err: { message: err.message } }, 'idle PostgreSQL client error'));
   return pool;
 }
-
-/** Connections currently checked out (the seed's aigos_db_connections_active). */
-export function activeConnections(pool: pg.Pool): number {
-  return pool.totalCount - pool.idleCount;
-}

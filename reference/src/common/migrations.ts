@@ -1,7 +1,8 @@
 // Forward-only, versioned SQL migrations run by node-pg-migrate. Files live in
 // reference/migrations/ and are applied in name order; nothing here migrates down.
+// The migration tool is loaded only by the command that migrates: services merely
+// compare what is applied with what they ship (readiness), without loading it.
 import { readdir } from 'node:fs/promises';
-import { runner } from 'node-pg-migrate';
 import type pg from 'pg';
 import { MIGRATIONS_DIR } from './paths.js';
 
@@ -17,6 +18,7 @@ export async function migrationNames(dir = MIGRATIONS_DIR): Promise<string[]> {
 
 /** Apply every pending migration. Returns the names applied (empty when current). */
 export async function migrateUp(databaseUrl: string, log: (msg: string) => void = () => {}): Promise<string[]> {
+  const { runner } = await import('node-pg-migrate');
   const applied = await runner({
     databaseUrl,
     dir: MIGRATIONS_DIR,

@@ -4,15 +4,15 @@
 import type { Server } from 'node:http';
 import express, { type Express } from 'express';
 import { type Config, ConfigError, type ServiceName, loadConfig, required } from './config.js';
-import { activeConnections, createPool, type Pool } from './db.js';
+import type { Pool } from './db.js';
 import { errorHandler, notFound } from './errors.js';
 import { healthRouter, type ReadinessCheck } from './health.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics, metricsHandler, metricsMiddleware } from './metrics.js';
 import { pendingMigrations } from './migrations.js';
-import { createRedis, type Redis } from './redis.js';
+import type { Redis } from './redis.js';
 import { requestContext } from './request-context.js';
-import { createStorage, ensureBucket, type Storage } from './storage.js';
+import type { Storage } from './storage.js';
 
 export type Dependency = 'postgres' | 'redis' | 'storage';
 
@@ -47,19 +47,24 @@ export interface RunningService {
 
 export type Dependencies = Pick<ServiceContext, 'pool' | 'redis' | 'storage'>;
 
-/** Open the clients a service (or an operator command) needs; nothing connects eagerly but Redis. */
-export function openDependencies(
+/**
+ * Open the clients a service (or an operator command) needs; nothing connects eagerly
+ * but Redis. Client libraries are loaded only when needed (the web server loads none).
+ */
+export async function openDependencies(
   dependencies: readonly Dependency[],
   config: Config,
   log: Logger,
   applicationName: string,
-): Dependencies {
+): Promise<Dependencies> {
   const deps: Dependencies = {};
   if (dependencies.includes('postgres')) {
+    const { createPool } = await import('./db.js');
     deps.pool = createPool(required(config, 'DATABASE_URL'), required(config, 'DB_POOL_MAX'), log, applicationName);
   }
-  if (dependencies.includes('redis')) deps.redis = createRedis(required(config, 'REDIS_URL'), log);
+  if (dependencies.includes('redis')) deps.redis = (await import('./redis.js')).createRedis(required(config, 'REDIS_URL'), log);
   if (dependencies.includes('storage')) {
+    const { createStorage } = await import('./storage.js');
     deps.storage = createStorage(
       required(config, 'S3_ENDPOINT'),
       required(config, 'S3_ACCESS_KEY'),
@@ -94,7 +99,7 @@ export function dependencyChecks(deps: Dependencies, config: Config): Record<str
     };
   }
   if (storage) {
-    checks.storage = () => ensureBucket(storage, required(config, 'S3_REGION'));
+    checks.storage = async () => (await import('./storage.js')).ensureBucket(storage, required(config, 'S3_REGION'));
   }
   return checks;
 }
@@ -108,9 +113,10 @@ export async function startService(def: ServiceDefinition, env: NodeJS.ProcessEn
   const config = loadConfig(def.name, env);
   const log = createLogger(def.name, required(config, 'LOG_LEVEL'));
   const version = required(config, 'AIGOS_VERSION');
-  const deps = openDependencies(def.dependencies, config, log, `aigos-${def.name}`);
+  const deps = await openDependencies(def.dependencies, config, log, `aigos-${def.name}`);
   const pool = deps.pool;
-  const metrics = createMetrics(def.name, version, pool ? () => activeConnections(pool) : undefined);
+  // checked-out connections: the seed's aigos_db_connections_active
+  const metrics = createMetrics(def.name, version, pool ? () => pool.totalCount - pool.idleCount : undefined);
   let shuttingDown = false;
   const ctx: ServiceContext = { config, log, metrics, ...deps, readiness: {}, isShuttingDown: () => shuttingDown };
 

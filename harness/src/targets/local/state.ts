@@ -93,7 +93,8 @@ export class StateDir {
 
   /** Atomic write so readers never see half a file. */
   async writeJson(file: string, value: unknown, mode = 0o644): Promise<void> {
-    const tmp = `${file}.${process.pid}.tmp`;
+    // unique per write: concurrent writers of one file must not share a temporary
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     await writeFile(tmp, JSON.stringify(value, null, 2) + '\n', { mode });
     await rename(tmp, file);
   }

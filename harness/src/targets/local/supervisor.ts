@@ -10,7 +10,7 @@ import { COMPONENTS, type Component, type Endpoints } from '../target.js';
 import { httpStatus, waitFor } from '../../readiness/wait.js';
 import { ManagedProcess } from '../../util/managed-process.js';
 import { KIT_ROOT, REFERENCE_BIN } from '../../util/paths.js';
-import { choosePorts, type PortChoice } from '../../util/ports.js';
+import { choosePorts, freePort, type PortChoice } from '../../util/ports.js';
 import { startPostgres } from './components/postgres.js';
 import { startRedis } from './components/redis.js';
 import { startS3 } from './components/s3.js';
@@ -107,8 +107,9 @@ export class Supervisor {
     await this.runAdmin(['db:migrate']);
     await this.step('seeding the organization and the first admin');
     await this.runAdmin(['db:seed', '--org-slug', 'default', '--org-name', 'Default Organization', '--admin-email', ADMIN_EMAIL, '--admin-password-file', this.state.secretFile('admin-password')]);
-    await this.step('starting gateway, api, ca and web');
-    await Promise.all(SERVICES.map((s) => this.startComponent(s)));
+    await this.step('starting api, ca and web, then the gateway in front of them');
+    await Promise.all(['api', 'ca', 'web'].map((s) => this.startComponent(s as Service)));
+    await this.startComponent('gateway'); // its upstream URLs need the others' final ports
     await this.writeEndpoints();
     await this.setStatus({ state: 'ready', step: 'ready' });
     this.say('deployment ready');
@@ -201,6 +202,24 @@ export class Supervisor {
     if (this.shuttingDown) throw new Error(`not starting ${c}: the deployment is shutting down`);
     if (this.procs.get(c) && !this.procs.get(c)!.exitInfo) return; // already running
     this.intentionallyStopped.delete(c);
+    // a port seen free when the layout was chosen can be taken by another deployment
+    // before this component binds it: move to a fresh port and try again
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce(c);
+      } catch (err) {
+        const e = err as Error & { lastLines?: string[] };
+        const text = [e.message, ...(e.lastLines ?? [])].join('\n');
+        if (attempt >= 3 || !/already in use|EADDRINUSE|could not bind/i.test(text)) throw err;
+        const port = await freePort();
+        this.say(`${c}: port ${this.port(c)} was taken while starting; using ${port}`);
+        this.layout.ports[c] = { port, movedFrom: this.port(c) };
+        await this.state.writeJson(this.state.layoutFile, this.layout);
+      }
+    }
+  }
+
+  private async startOnce(c: Component): Promise<void> {
     const logFile = this.state.logFile(c);
     let proc: ManagedProcess;
     if (c === 'postgres') {

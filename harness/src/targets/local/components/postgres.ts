@@ -8,7 +8,7 @@ import { arch, platform, tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { waitFor } from '../../../readiness/wait.js';
+import { GiveUp, waitFor } from '../../../readiness/wait.js';
 import { ManagedProcess } from '../../../util/managed-process.js';
 
 const run = promisify(execFile);
@@ -138,7 +138,7 @@ export async function startPostgres(spec: PostgresSpec): Promise<StartedPostgres
   await waitFor(
     'PostgreSQL',
     async () => {
-      if (proc.exitInfo) throw new Error(`exited (${JSON.stringify(proc.exitInfo)}): ${proc.lastLines(5).join(' | ')}`);
+      if (proc.exitInfo) throw new GiveUp(`exited (${JSON.stringify(proc.exitInfo)}): ${proc.lastLines(5).join(' | ')}`);
       const client = new pg.Client({ connectionString: superuserUrl, connectionTimeoutMillis: 1_000 });
       try {
         await client.connect();

@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { waitFor } from '../../../readiness/wait.js';
+import { GiveUp, waitFor } from '../../../readiness/wait.js';
 import { ManagedProcess } from '../../../util/managed-process.js';
 
 export class MissingPrerequisiteError extends Error {
@@ -73,7 +73,7 @@ export async function startRedis(spec: RedisSpec): Promise<StartedRedis> {
   await waitFor(
     'Redis',
     async () => {
-      if (proc.exitInfo) throw new Error(`exited: ${proc.lastLines(5).join(' | ')}`);
+      if (proc.exitInfo) throw new GiveUp(`exited: ${proc.lastLines(5).join(' | ')}`);
       const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
       client.on('error', () => undefined);
       try {

@@ -1,6 +1,6 @@
 // The S3-compatible endpoint process (see s3-server.ts).
 import { mkdir } from 'node:fs/promises';
-import { tcpPort, waitFor } from '../../../readiness/wait.js';
+import { GiveUp, tcpPort, waitFor } from '../../../readiness/wait.js';
 import { ManagedProcess } from '../../../util/managed-process.js';
 import { S3_SERVER_ENTRY } from '../../../util/paths.js';
 
@@ -35,7 +35,7 @@ export async function startS3(spec: S3Spec): Promise<StartedS3> {
   await waitFor(
     'S3 endpoint',
     async () => {
-      if (proc.exitInfo) throw new Error(`exited: ${proc.lastLines(5).join(' | ')}`);
+      if (proc.exitInfo) throw new GiveUp(`exited: ${proc.lastLines(5).join(' | ')}`);
       await tcpPort(spec.port)();
     },
     { timeoutMs: 15_000, intervalMs: 50 },
