@@ -15,11 +15,22 @@ export default tseslint.config(
     },
   },
   {
+    files: ['reference/src/web/public/**/*.js'],
+    languageOptions: { globals: { document: 'readonly', window: 'readonly', fetch: 'readonly' } },
+  },
+  {
     files: ['harness/**/*.ts', 'scenarios/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/reference/**'], message: 'The harness judges deployments through public interfaces only.' }] },
+        {
+          patterns: [
+            {
+              group: ['**/reference/**'],
+              message: 'The harness judges deployments through public interfaces only.',
+            },
+          ],
+        },
       ],
     },
   },
@@ -28,7 +39,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/harness/**', '**/scenarios/**'], message: 'The reference never depends on the harness.' }] },
+        {
+          patterns: [
+            {
+              group: ['**/harness/**', '**/scenarios/**'],
+              message: 'The reference never depends on the harness.',
+            },
+          ],
+        },
       ],
     },
   },

@@ -6,7 +6,12 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['reference/**/*.test.ts', 'harness/**/*.test.ts', 'scenarios/**/*.test.ts', 'test/**/*.test.ts'],
+    include: [
+      'reference/**/*.test.ts',
+      'harness/**/*.test.ts',
+      'scenarios/**/*.test.ts',
+      'test/**/*.test.ts',
+    ],
     exclude: ['**/dist/**', '**/node_modules/**'],
     fileParallelism: false,
     testTimeout: 60_000,

@@ -40,7 +40,9 @@ for (let i = 1; i <= runs; i++) {
   const state = mkdtempSync(join(tmpdir(), 'aigos-bench-'));
   try {
     const started = performance.now();
-    const up = spawnSync(process.execPath, [cli, 'up', '--target', 'local', '--state', state, '--json'], { encoding: 'utf8' });
+    const up = spawnSync(process.execPath, [cli, 'up', '--target', 'local', '--state', state, '--json'], {
+      encoding: 'utf8',
+    });
     const ms = performance.now() - started;
     if (up.status !== 0) throw new Error(`up failed (exit ${up.status}):\n${up.stderr}`);
     upTimes.push(ms);
@@ -62,12 +64,16 @@ for (let i = 1; i <= runs; i++) {
 
 const upMedian = median(upTimes);
 console.log('');
-console.log(`cold up to ready: median ${(upMedian / 1000).toFixed(2)} s of ${runs} (min ${(Math.min(...upTimes) / 1000).toFixed(2)}, max ${(Math.max(...upTimes) / 1000).toFixed(2)}); budget ${BUDGET_UP_MS / 1000} s: ${upMedian <= BUDGET_UP_MS ? 'PASS' : 'FAIL'}`);
+console.log(
+  `cold up to ready: median ${(upMedian / 1000).toFixed(2)} s of ${runs} (min ${(Math.min(...upTimes) / 1000).toFixed(2)}, max ${(Math.max(...upTimes) / 1000).toFixed(2)}); budget ${BUDGET_UP_MS / 1000} s: ${upMedian <= BUDGET_UP_MS ? 'PASS' : 'FAIL'}`,
+);
 let ok = upMedian <= BUDGET_UP_MS;
 for (const s of SERVICES) {
   const m = median(rss[s]!);
   const max = Math.max(...rss[s]!);
   ok &&= max <= BUDGET_RSS_MB;
-  console.log(`idle RSS ${s.padEnd(8)} median ${m.toFixed(1)} MB, max ${max.toFixed(1)} MB; budget ${BUDGET_RSS_MB} MB: ${max <= BUDGET_RSS_MB ? 'PASS' : 'FAIL'}`);
+  console.log(
+    `idle RSS ${s.padEnd(8)} median ${m.toFixed(1)} MB, max ${max.toFixed(1)} MB; budget ${BUDGET_RSS_MB} MB: ${max <= BUDGET_RSS_MB ? 'PASS' : 'FAIL'}`,
+  );
 }
 process.exitCode = ok ? 0 : 1;

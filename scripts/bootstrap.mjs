@@ -39,7 +39,11 @@ function has(command) {
 
 function run(command, argv, opts = {}) {
   say(`running ${command} ${argv.join(' ')}`);
-  const r = spawnSync(command, argv, { cwd: ROOT, stdio: quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit', ...opts });
+  const r = spawnSync(command, argv, {
+    cwd: ROOT,
+    stdio: quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit',
+    ...opts,
+  });
   if (r.status !== 0) fail(`${command} ${argv.join(' ')} failed (exit ${r.status ?? r.signal})`);
 }
 
@@ -59,7 +63,8 @@ function newestMtime(path) {
 
 function ensureNode() {
   const [major, minor] = process.versions.node.split('.').map(Number);
-  if (major < 20 || (major === 20 && minor < 11)) fail(`Node.js 20.11 or newer is required (this is ${process.versions.node})`);
+  if (major < 20 || (major === 20 && minor < 11))
+    fail(`Node.js 20.11 or newer is required (this is ${process.versions.node})`);
 }
 
 function ensureSystemPackages() {
@@ -68,7 +73,9 @@ function ensureSystemPackages() {
   const pkgs = [...new Set(missing.map((p) => p.pkg))];
   const canInstall = process.getuid?.() === 0 && has('apt-get');
   if (checkOnly || !canInstall) {
-    fail(`missing ${missing.map((p) => p.command).join(', ')}; install with: sudo apt-get install -y ${pkgs.join(' ')}`);
+    fail(
+      `missing ${missing.map((p) => p.command).join(', ')}; install with: sudo apt-get install -y ${pkgs.join(' ')}`,
+    );
   }
   // keep Debian's maintainer scripts from starting system-wide daemons (a redis on :6379):
   // the harness starts its own on loopback
@@ -84,7 +91,8 @@ function ensureSystemPackages() {
     if (ownPolicy) rmSync(policy, { force: true });
   }
   const still = missing.filter((p) => !has(p.command));
-  if (still.length) fail(`installed ${pkgs.join(' ')} but ${still.map((p) => p.command).join(', ')} is still not on PATH`);
+  if (still.length)
+    fail(`installed ${pkgs.join(' ')} but ${still.map((p) => p.command).join(', ')} is still not on PATH`);
 }
 
 function ensureDependencies() {
@@ -99,7 +107,9 @@ function ensureDependencies() {
 
 function ensureBuild() {
   const stamp = join(ROOT, 'dist', '.tsbuildinfo');
-  const sources = ['reference', 'harness', 'scenarios', 'scripts', 'tsconfig.json', 'package-lock.json'].map((p) => join(ROOT, p));
+  const sources = ['reference', 'harness', 'scenarios', 'scripts', 'tsconfig.json', 'package-lock.json'].map(
+    (p) => join(ROOT, p),
+  );
   const built = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
   if (built >= Math.max(...sources.map(newestMtime))) return;
   if (checkOnly) fail('the TypeScript build is missing or stale; run npm run build');

@@ -77,11 +77,16 @@ describe('aigos serve with bad configuration', () => {
   });
 
   it('names a database URL with the wrong scheme without printing its password', async () => {
-    const result = await serve('gateway', serviceEnv({ DATABASE_URL: 'mysql://aigos:db-pass-LEAKCHECK-1@127.0.0.1/aigos' }));
+    const result = await serve(
+      'gateway',
+      serviceEnv({ DATABASE_URL: 'mysql://aigos:db-pass-LEAKCHECK-1@127.0.0.1/aigos' }),
+    );
     expect(result.code).toBe(78);
     const lines = stderrLines(result);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^aigos gateway: configuration error: DATABASE_URL must be a URL starting with postgres:\/\//);
+    expect(lines[0]).toMatch(
+      /^aigos gateway: configuration error: DATABASE_URL must be a URL starting with postgres:\/\//,
+    );
     expectNoSecrets(result, ['db-pass-LEAKCHECK-1']);
   });
 });
@@ -102,7 +107,10 @@ describe('aigos serve on a port that is already taken', () => {
     ['gateway', 'GATEWAY_PORT'],
     ['api', 'API_PORT'],
   ])('%s exits non-zero with a message naming %s and the port', async (service, variable) => {
-    const result = await serve(service, serviceEnv({ [variable]: String(held.port), BIND_HOST: '127.0.0.1' }));
+    const result = await serve(
+      service,
+      serviceEnv({ [variable]: String(held.port), BIND_HOST: '127.0.0.1' }),
+    );
     expect(result.code).not.toBe(0);
     expect(result.code).not.toBeNull();
     expect(result.elapsedMs).toBeLessThan(10_000);

@@ -63,7 +63,10 @@ export function run(
 }
 
 /** `node dist/harness/src/cli.js ...` */
-export function harness(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+export function harness(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return run(process.execPath, [HARNESS_CLI, ...args], opts);
 }
 
@@ -110,7 +113,9 @@ export function isPortFree(port: number): Promise<boolean> {
   return new Promise((resolvePromise) => {
     const server = createServer();
     server.once('error', () => resolvePromise(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolvePromise(true)));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () =>
+      server.close(() => resolvePromise(true)),
+    );
   });
 }
 
@@ -149,7 +154,12 @@ export function http(
   return new Promise((resolvePromise, reject) => {
     const req = httpRequest(
       url,
-      { method: opts.method ?? 'GET', headers: opts.headers, agent: false, timeout: opts.timeoutMs ?? 10_000 },
+      {
+        method: opts.method ?? 'GET',
+        headers: opts.headers,
+        agent: false,
+        timeout: opts.timeoutMs ?? 10_000,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -165,7 +175,9 @@ export function http(
         });
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`${url} did not answer within ${opts.timeoutMs ?? 10_000} ms`)));
+    req.on('timeout', () =>
+      req.destroy(new Error(`${url} did not answer within ${opts.timeoutMs ?? 10_000} ms`)),
+    );
     req.on('error', reject);
     req.end();
   });
@@ -255,7 +267,8 @@ export class TestDeployment {
     const state = new StateDir(stateDir);
     const status = await state.readJson<Status>(state.statusFile);
     const layout = await state.readJson<Layout>(state.layoutFile);
-    if (existsSync(stateDir)) await harness(['down', '--target', 'local', '--state', stateDir], { timeoutMs: 60_000 });
+    if (existsSync(stateDir))
+      await harness(['down', '--target', 'local', '--state', stateDir], { timeoutMs: 60_000 });
     // belt and braces: nothing of ours may survive a failed test run
     const pid = status?.supervisorPid;
     if (pid) {
@@ -265,7 +278,11 @@ export class TestDeployment {
         // gone
       }
     }
-    if (layout?.pgDataDir && !layout.pgDataDir.startsWith(tmp) && basename(dirname(layout.pgDataDir)).startsWith('aigos-pg-')) {
+    if (
+      layout?.pgDataDir &&
+      !layout.pgDataDir.startsWith(tmp) &&
+      basename(dirname(layout.pgDataDir)).startsWith('aigos-pg-')
+    ) {
       await rm(join(layout.pgDataDir, '..'), { recursive: true, force: true });
     }
     await rm(tmp, { recursive: true, force: true });

@@ -33,7 +33,8 @@ export async function waitFor(
   const interval = opts.intervalMs ?? 100;
   let last = 'not checked yet';
   for (;;) {
-    if (opts.abort?.aborted) throw new NotReadyError(what, `aborted: ${String(opts.abort.reason ?? '')}`, Date.now() - started);
+    if (opts.abort?.aborted)
+      throw new NotReadyError(what, `aborted: ${String(opts.abort.reason ?? '')}`, Date.now() - started);
     try {
       await probe();
       return;
@@ -41,7 +42,8 @@ export async function waitFor(
       if (err instanceof GiveUp) throw new NotReadyError(what, err.message, Date.now() - started);
       last = err instanceof Error ? err.message : String(err);
     }
-    if (Date.now() - started + interval > opts.timeoutMs) throw new NotReadyError(what, last, Date.now() - started);
+    if (Date.now() - started + interval > opts.timeoutMs)
+      throw new NotReadyError(what, last, Date.now() - started);
     await new Promise((r) => setTimeout(r, interval));
   }
 }
@@ -55,7 +57,12 @@ export function httpStatus(url: string, expected = 200, timeoutMs = 2_000): Prob
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           if (res.statusCode === expected) resolve();
-          else reject(new Error(`${url} answered ${res.statusCode}: ${Buffer.concat(chunks).toString('utf8').slice(0, 300)}`));
+          else
+            reject(
+              new Error(
+                `${url} answered ${res.statusCode}: ${Buffer.concat(chunks).toString('utf8').slice(0, 300)}`,
+              ),
+            );
         });
       });
       req.on('timeout', () => req.destroy(new Error(`${url} did not answer within ${timeoutMs} ms`)));

@@ -23,7 +23,15 @@ export const REFERENCE_BIN = {
 } as const;
 
 export const S3_SERVER_ENTRY = join(KIT_ROOT, 'dist', 'harness', 'src', 'targets', 'local', 's3-server.js');
-export const SUPERVISOR_ENTRY = join(KIT_ROOT, 'dist', 'harness', 'src', 'targets', 'local', 'supervisor-main.js');
+export const SUPERVISOR_ENTRY = join(
+  KIT_ROOT,
+  'dist',
+  'harness',
+  'src',
+  'targets',
+  'local',
+  'supervisor-main.js',
+);
 
 export function defaultStateDir(target: string): string {
   return join(process.cwd(), '.aigos', target);

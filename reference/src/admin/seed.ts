@@ -37,7 +37,12 @@ export async function seed(pool: pg.Pool, opts: SeedOptions): Promise<SeedResult
     );
     let admin: SeedResult['admin'];
     if (existing.rows[0]) {
-      admin = { id: existing.rows[0].id, email: opts.adminEmail, created: false, mustChangePassword: existing.rows[0].must_change_password };
+      admin = {
+        id: existing.rows[0].id,
+        email: opts.adminEmail,
+        created: false,
+        mustChangePassword: existing.rows[0].must_change_password,
+      };
     } else {
       const mustChange = opts.adminPassword === undefined;
       const passwordHash = await hash(opts.adminPassword ?? DEFAULT_ADMIN_PASSWORD);
@@ -45,7 +50,12 @@ export async function seed(pool: pg.Pool, opts: SeedOptions): Promise<SeedResult
         `INSERT INTO users (email, name, password_hash, must_change_password) VALUES ($1, $2, $3, $4) RETURNING id`,
         [opts.adminEmail, opts.adminName, passwordHash, mustChange],
       );
-      admin = { id: inserted.rows[0]!.id, email: opts.adminEmail, created: true, mustChangePassword: mustChange };
+      admin = {
+        id: inserted.rows[0]!.id,
+        email: opts.adminEmail,
+        created: true,
+        mustChangePassword: mustChange,
+      };
     }
     await client.query(
       `INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, 'admin') ON CONFLICT DO NOTHING`,

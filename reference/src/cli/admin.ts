@@ -31,7 +31,11 @@ program
   .action(async () => {
     const config = operatorConfig();
     const applied = await migrateUp(required(config, 'DATABASE_URL'));
-    console.log(applied.length ? `applied ${applied.length} migration(s): ${applied.join(', ')}` : 'migrations are current');
+    console.log(
+      applied.length
+        ? `applied ${applied.length} migration(s): ${applied.join(', ')}`
+        : 'migrations are current',
+    );
   });
 
 program
@@ -41,23 +45,36 @@ program
   .option('--org-name <name>', 'organization name', 'Default Organization')
   .option('--admin-email <email>', 'first admin e-mail', 'admin@example.com')
   .option('--admin-name <name>', 'first admin display name', 'Administrator')
-  .option('--admin-password-file <path>', 'file holding the first admin password; without it the seed default is set and must be changed at first login')
-  .action(async (opts: { orgSlug: string; orgName: string; adminEmail: string; adminName: string; adminPasswordFile?: string }) => {
-    const config = operatorConfig();
-    const log = createLogger('admin', 'warn');
-    const deps = await openDependencies(['postgres'], config, log, 'aigos-admin');
-    try {
-      const adminPassword = opts.adminPasswordFile ? await readSecretFile(opts.adminPasswordFile, 'admin password') : undefined;
-      const result = await seed(deps.pool!, { ...opts, adminPassword });
-      console.log(
-        `organization ${result.organization.slug}: ${result.organization.created ? 'created' : 'exists'}; ` +
-          `admin ${result.admin.email}: ${result.admin.created ? 'created' : 'exists'}` +
-          (result.admin.mustChangePassword ? ' (must change the default password at first login)' : ''),
-      );
-    } finally {
-      await closeDependencies(deps);
-    }
-  });
+  .option(
+    '--admin-password-file <path>',
+    'file holding the first admin password; without it the seed default is set and must be changed at first login',
+  )
+  .action(
+    async (opts: {
+      orgSlug: string;
+      orgName: string;
+      adminEmail: string;
+      adminName: string;
+      adminPasswordFile?: string;
+    }) => {
+      const config = operatorConfig();
+      const log = createLogger('admin', 'warn');
+      const deps = await openDependencies(['postgres'], config, log, 'aigos-admin');
+      try {
+        const adminPassword = opts.adminPasswordFile
+          ? await readSecretFile(opts.adminPasswordFile, 'admin password')
+          : undefined;
+        const result = await seed(deps.pool!, { ...opts, adminPassword });
+        console.log(
+          `organization ${result.organization.slug}: ${result.organization.created ? 'created' : 'exists'}; ` +
+            `admin ${result.admin.email}: ${result.admin.created ? 'created' : 'exists'}` +
+            (result.admin.mustChangePassword ? ' (must change the default password at first login)' : ''),
+        );
+      } finally {
+        await closeDependencies(deps);
+      }
+    },
+  );
 
 program
   .command('healthcheck')
@@ -80,7 +97,9 @@ program
       }
       const ok = Object.values(results).every((r) => r.status === 'ok');
       if (opts.json) console.log(JSON.stringify({ status: ok ? 'ok' : 'unavailable', checks: results }));
-      else for (const [name, r] of Object.entries(results)) console.log(`${name.padEnd(11)} ${r.status}${r.error ? `: ${r.error}` : ''}`);
+      else
+        for (const [name, r] of Object.entries(results))
+          console.log(`${name.padEnd(11)} ${r.status}${r.error ? `: ${r.error}` : ''}`);
       process.exitCode = ok ? 0 : 1;
     } finally {
       await closeDependencies(deps);

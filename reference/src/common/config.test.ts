@@ -49,7 +49,12 @@ describe('loadConfig: a valid environment', () => {
   });
 
   it('converts numbers and booleans', () => {
-    const config = loadConfig('api', { ...validEnv(), API_PORT: '4002', SESSION_MAX_AGE: '3600000', OAUTH_ENABLED: 'yes' });
+    const config = loadConfig('api', {
+      ...validEnv(),
+      API_PORT: '4002',
+      SESSION_MAX_AGE: '3600000',
+      OAUTH_ENABLED: 'yes',
+    });
     expect(config.API_PORT).toBe(4002);
     expect(config.SESSION_MAX_AGE).toBe(3_600_000);
     expect(config.OAUTH_ENABLED).toBe(true);
@@ -69,17 +74,22 @@ describe('loadConfig: a valid environment', () => {
 });
 
 describe('loadConfig: a missing required variable', () => {
-  it.each(['DATABASE_URL', 'REDIS_URL', 'S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'JWT_SECRET', 'SESSION_SECRET'])(
-    'is refused for the api service, naming %s',
-    (name) => {
-      const env = validEnv();
-      delete env[name];
-      const err = configErrorOf('api', env);
-      expect(err.variable).toBe(name);
-      expect(err.message).toContain(name);
-      expect(err.message).toMatch(/required by the api service/);
-    },
-  );
+  it.each([
+    'DATABASE_URL',
+    'REDIS_URL',
+    'S3_ENDPOINT',
+    'S3_ACCESS_KEY',
+    'S3_SECRET_KEY',
+    'JWT_SECRET',
+    'SESSION_SECRET',
+  ])('is refused for the api service, naming %s', (name) => {
+    const env = validEnv();
+    delete env[name];
+    const err = configErrorOf('api', env);
+    expect(err.variable).toBe(name);
+    expect(err.message).toContain(name);
+    expect(err.message).toMatch(/required by the api service/);
+  });
 
   it('names DATABASE_URL for the gateway too', () => {
     const env = validEnv();

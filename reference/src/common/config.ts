@@ -16,7 +16,6 @@ interface VariableSpec {
   schema: z.ZodType;
 }
 
-const ALL = SERVICES;
 const DATA_SERVICES = ['gateway', 'api', 'ca'] as const;
 
 // A value copied from a .env line with a trailing comment ("86400000  # 24 hours") must be
@@ -52,7 +51,9 @@ export const VARIABLES = {
   NODE_ENV: {
     description: 'development | production | test. Production hides GraphQL introspection and stack traces.',
     default: 'production',
-    schema: z.enum(['development', 'production', 'test'], { message: 'must be development, production or test' }),
+    schema: z.enum(['development', 'production', 'test'], {
+      message: 'must be development, production or test',
+    }),
   },
   LOG_LEVEL: {
     description: 'Minimum log level of the JSON logs.',
@@ -120,8 +121,18 @@ export const VARIABLES = {
     requiredBy: DATA_SERVICES,
     schema: url(['http:', 'https:']),
   },
-  S3_ACCESS_KEY: { description: 'Object storage access key.', requiredBy: DATA_SERVICES, secret: true, schema: z.string().min(3) },
-  S3_SECRET_KEY: { description: 'Object storage secret key.', requiredBy: DATA_SERVICES, secret: true, schema: z.string().min(8) },
+  S3_ACCESS_KEY: {
+    description: 'Object storage access key.',
+    requiredBy: DATA_SERVICES,
+    secret: true,
+    schema: z.string().min(3),
+  },
+  S3_SECRET_KEY: {
+    description: 'Object storage secret key.',
+    requiredBy: DATA_SERVICES,
+    secret: true,
+    schema: z.string().min(8),
+  },
   S3_BUCKET: {
     description: 'Bucket for evidence, reports and backups (created if missing).',
     default: 'aigos-data',
@@ -149,9 +160,20 @@ export const VARIABLES = {
   OAUTH_ISSUER: { description: 'OIDC issuer URL.', schema: url(['http:', 'https:']) },
   OAUTH_CLIENT_ID: { description: 'OIDC client id.', schema: z.string().min(1) },
   OAUTH_CLIENT_SECRET: { description: 'OIDC client secret.', secret: true, schema: z.string().min(1) },
-  OAUTH_CALLBACK_URL: { description: 'OIDC redirect URI registered at the IdP.', schema: url(['http:', 'https:']) },
-  CA_ISSUER_NAME: { description: 'Common name of the issuing CA.', default: 'AIGOS CA', schema: z.string().min(1) },
-  CA_VALIDITY_DAYS: { description: 'Validity of issued CGA certificates in days.', default: '365', schema: integer(1, 3650) },
+  OAUTH_CALLBACK_URL: {
+    description: 'OIDC redirect URI registered at the IdP.',
+    schema: url(['http:', 'https:']),
+  },
+  CA_ISSUER_NAME: {
+    description: 'Common name of the issuing CA.',
+    default: 'AIGOS CA',
+    schema: z.string().min(1),
+  },
+  CA_VALIDITY_DAYS: {
+    description: 'Validity of issued CGA certificates in days.',
+    default: '365',
+    schema: integer(1, 3650),
+  },
   CA_ROOT_KEY_PATH: { description: 'Path of the CA root key (PEM).', schema: z.string().min(1) },
   CA_ROOT_CERT_PATH: { description: 'Path of the CA root certificate (PEM).', schema: z.string().min(1) },
   SIGNING_KEY_PATH: { description: 'Path of the ECDSA P-256 signing key (PEM).', schema: z.string().min(1) },
@@ -197,7 +219,10 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv = proces
     const value = raw === undefined || raw === '' ? spec.default : raw;
     if (value === undefined) {
       if (spec.requiredBy?.includes(service)) {
-        throw new ConfigError(name, `is required by the ${service} service but is not set (${spec.description})`);
+        throw new ConfigError(
+          name,
+          `is required by the ${service} service but is not set (${spec.description})`,
+        );
       }
       out[name] = undefined;
       continue;
@@ -205,7 +230,9 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv = proces
     const result = spec.schema.safeParse(value);
     if (!result.success) {
       const problem = result.error.issues[0]?.message ?? 'is invalid';
-      const shown = spec.secret ? '' : ` (got ${JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value)})`;
+      const shown = spec.secret
+        ? ''
+        : ` (got ${JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value)})`;
       throw new ConfigError(name, `${problem}${shown}`);
     }
     out[name] = result.data;

@@ -18,7 +18,13 @@ export class HttpError extends Error {
   }
 }
 
-export function sendError(res: Response, status: number, code: string, message: string, details?: unknown[]): void {
+export function sendError(
+  res: Response,
+  status: number,
+  code: string,
+  message: string,
+  details?: unknown[],
+): void {
   const body: ErrorBody = { error: { code, message, requestId: res.locals.requestId ?? 'unknown' } };
   if (details && details.length > 0) body.error.details = details;
   res.status(status).json(body);
@@ -38,7 +44,8 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   if (status === 400 && err?.type === 'entity.parse.failed') {
     return sendError(res, 400, 'INVALID_JSON', 'request body is not valid JSON');
   }
-  if (status >= 400 && status < 500) return sendError(res, status, 'BAD_REQUEST', String(err?.message ?? 'bad request'));
+  if (status >= 400 && status < 500)
+    return sendError(res, status, 'BAD_REQUEST', String(err?.message ?? 'bad request'));
   req.log?.error({ err }, 'unhandled error');
   sendError(res, 500, 'INTERNAL', 'internal error; quote the request id when reporting it');
 };

@@ -4,7 +4,8 @@
 import type { Request, Response, Router } from 'express';
 import express from 'express';
 
-export type CheckResult = { status: 'ok'; latencyMs: number } | { status: 'down'; latencyMs: number; error: string };
+export type CheckResult =
+  { status: 'ok'; latencyMs: number } | { status: 'down'; latencyMs: number; error: string };
 export type ReadinessCheck = () => Promise<void>;
 
 const CHECK_TIMEOUT_MS = 1_500;
@@ -16,7 +17,10 @@ async function runCheck(check: ReadinessCheck): Promise<CheckResult> {
     await Promise.race([
       check(),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)),
+          CHECK_TIMEOUT_MS,
+        );
       }),
     ]);
     return { status: 'ok', latencyMs: Math.round(performance.now() - started) };
@@ -38,7 +42,12 @@ export function healthRouter(opts: {
   const router = express.Router();
   const started = Date.now();
   router.get('/health', (_req: Request, res: Response) => {
-    res.json({ status: 'ok', service: opts.service, version: opts.version, uptimeSeconds: Math.round((Date.now() - started) / 1000) });
+    res.json({
+      status: 'ok',
+      service: opts.service,
+      version: opts.version,
+      uptimeSeconds: Math.round((Date.now() - started) / 1000),
+    });
   });
   router.get('/health/ready', async (_req: Request, res: Response) => {
     const all = opts.checks();

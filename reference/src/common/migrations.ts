@@ -17,7 +17,10 @@ export async function migrationNames(dir = MIGRATIONS_DIR): Promise<string[]> {
 }
 
 /** Apply every pending migration. Returns the names applied (empty when current). */
-export async function migrateUp(databaseUrl: string, log: (msg: string) => void = () => {}): Promise<string[]> {
+export async function migrateUp(
+  databaseUrl: string,
+  log: (msg: string) => void = () => {},
+): Promise<string[]> {
   const { runner } = await import('node-pg-migrate');
   const applied = await runner({
     databaseUrl,

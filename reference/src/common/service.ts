@@ -60,9 +60,15 @@ export async function openDependencies(
   const deps: Dependencies = {};
   if (dependencies.includes('postgres')) {
     const { createPool } = await import('./db.js');
-    deps.pool = createPool(required(config, 'DATABASE_URL'), required(config, 'DB_POOL_MAX'), log, applicationName);
+    deps.pool = createPool(
+      required(config, 'DATABASE_URL'),
+      required(config, 'DB_POOL_MAX'),
+      log,
+      applicationName,
+    );
   }
-  if (dependencies.includes('redis')) deps.redis = (await import('./redis.js')).createRedis(required(config, 'REDIS_URL'), log);
+  if (dependencies.includes('redis'))
+    deps.redis = (await import('./redis.js')).createRedis(required(config, 'REDIS_URL'), log);
   if (dependencies.includes('storage')) {
     const { createStorage } = await import('./storage.js');
     deps.storage = createStorage(
@@ -87,7 +93,9 @@ export function dependencyChecks(deps: Dependencies, config: Config): Record<str
     checks.migrations = async () => {
       const pending = await pendingMigrations(pool);
       if (pending.length > 0) {
-        throw new Error(`${pending.length} pending (${pending.slice(0, 3).join(', ')}); run aigos-admin db:migrate`);
+        throw new Error(
+          `${pending.length} pending (${pending.slice(0, 3).join(', ')}); run aigos-admin db:migrate`,
+        );
       }
     };
   }
@@ -99,7 +107,8 @@ export function dependencyChecks(deps: Dependencies, config: Config): Record<str
     };
   }
   if (storage) {
-    checks.storage = async () => (await import('./storage.js')).ensureBucket(storage, required(config, 'S3_REGION'));
+    checks.storage = async () =>
+      (await import('./storage.js')).ensureBucket(storage, required(config, 'S3_REGION'));
   }
   return checks;
 }
@@ -109,7 +118,10 @@ export async function closeDependencies(deps: Dependencies): Promise<void> {
   deps.redis?.disconnect();
 }
 
-export async function startService(def: ServiceDefinition, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
+export async function startService(
+  def: ServiceDefinition,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningService> {
   const config = loadConfig(def.name, env);
   const log = createLogger(def.name, required(config, 'LOG_LEVEL'));
   const version = required(config, 'AIGOS_VERSION');
@@ -118,7 +130,14 @@ export async function startService(def: ServiceDefinition, env: NodeJS.ProcessEn
   // checked-out connections: the seed's aigos_db_connections_active
   const metrics = createMetrics(def.name, version, pool ? () => pool.totalCount - pool.idleCount : undefined);
   let shuttingDown = false;
-  const ctx: ServiceContext = { config, log, metrics, ...deps, readiness: {}, isShuttingDown: () => shuttingDown };
+  const ctx: ServiceContext = {
+    config,
+    log,
+    metrics,
+    ...deps,
+    readiness: {},
+    isShuttingDown: () => shuttingDown,
+  };
 
   const app = express();
   app.disable('x-powered-by');
@@ -149,7 +168,9 @@ export async function startService(def: ServiceDefinition, env: NodeJS.ProcessEn
     s.once('listening', () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') {
-        reject(new ConfigError(`${def.name.toUpperCase()}_PORT`, `port ${port} on ${host} is already in use`));
+        reject(
+          new ConfigError(`${def.name.toUpperCase()}_PORT`, `port ${port} on ${host} is already in use`),
+        );
       } else reject(err);
     });
   });
@@ -165,10 +186,13 @@ export async function startService(def: ServiceDefinition, env: NodeJS.ProcessEn
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       // idle keep-alive sockets would hold close() open; active ones finish their request first
       const sweep = setInterval(() => server.closeIdleConnections(), 100);
-      const force = setTimeout(() => {
-        log.warn('drain timeout reached; closing remaining connections');
-        server.closeAllConnections();
-      }, required(config, 'SHUTDOWN_TIMEOUT_MS'));
+      const force = setTimeout(
+        () => {
+          log.warn('drain timeout reached; closing remaining connections');
+          server.closeAllConnections();
+        },
+        required(config, 'SHUTDOWN_TIMEOUT_MS'),
+      );
       server.closeIdleConnections();
       await drained;
       clearInterval(sweep);

@@ -6,7 +6,13 @@ export interface Storage {
   bucket: string;
 }
 
-export function createStorage(endpoint: string, accessKey: string, secretKey: string, bucket: string, region: string): Storage {
+export function createStorage(
+  endpoint: string,
+  accessKey: string,
+  secretKey: string,
+  bucket: string,
+  region: string,
+): Storage {
   const u = new URL(endpoint);
   const useSSL = u.protocol === 'https:';
   const client = new Client({

@@ -39,7 +39,10 @@ function proxyTo(upstream: Upstream, target: string, extra: Partial<Options> = {
           },
         };
         if (!res.headersSent) {
-          res.writeHead(502, { 'Content-Type': 'application/json; charset=utf-8', 'X-Request-Id': requestId });
+          res.writeHead(502, {
+            'Content-Type': 'application/json; charset=utf-8',
+            'X-Request-Id': requestId,
+          });
         }
         res.end(JSON.stringify(body));
       },
@@ -63,7 +66,8 @@ export const gateway: ServiceDefinition = {
     app.use(['/api/v1', '/v1'], label('proxy:api'));
     app.use(
       proxyTo('api', required(config, 'API_UPSTREAM_URL'), {
-        pathFilter: (path) => path.startsWith('/api/v1/') || path === '/api/v1' || path.startsWith('/v1/') || path === '/v1',
+        pathFilter: (path) =>
+          path.startsWith('/api/v1/') || path === '/api/v1' || path.startsWith('/v1/') || path === '/v1',
       }),
     );
     // mounted: Express strips /ca so the CA sees its own paths (/api/v1/...)

@@ -7,7 +7,13 @@ import { existsSync, openSync, closeSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { type Component, type Endpoints, type ExecResult, type StartedDeployment, type Target } from '../target.js';
+import {
+  type Component,
+  type Endpoints,
+  type ExecResult,
+  type StartedDeployment,
+  type Target,
+} from '../target.js';
 import { REFERENCE_BIN, SUPERVISOR_ENTRY } from '../../util/paths.js';
 import { findRedisServer } from './components/redis.js';
 import { StateDir } from './state.js';
@@ -59,7 +65,8 @@ export class LocalTarget implements Target {
 
   private async checkPrerequisites(): Promise<void> {
     for (const [name, file] of Object.entries({ ...REFERENCE_BIN, supervisor: SUPERVISOR_ENTRY })) {
-      if (!existsSync(file)) throw new PrerequisiteError(`${name} is not built (${file} is missing); run npm run build`);
+      if (!existsSync(file))
+        throw new PrerequisiteError(`${name} is not built (${file} is missing); run npm run build`);
     }
     await findRedisServer().catch((err: Error) => {
       throw new PrerequisiteError(err.message);
@@ -72,7 +79,9 @@ export class LocalTarget implements Target {
     return new LocalDeployment(this.state);
   }
 
-  async up(opts: { foreground?: boolean; onProgress?: (line: string) => void } = {}): Promise<LocalDeployment> {
+  async up(
+    opts: { foreground?: boolean; onProgress?: (line: string) => void } = {},
+  ): Promise<LocalDeployment> {
     const say = opts.onProgress ?? (() => undefined);
     await this.checkPrerequisites();
     const running = await this.attach();
@@ -82,7 +91,9 @@ export class LocalTarget implements Target {
     }
     const previous = await this.state.readJson<Status>(this.state.statusFile);
     if (previous && alive(previous.supervisorPid) && previous.state !== 'stopped') {
-      throw new DeploymentFailedError(`a supervisor (pid ${previous.supervisorPid}) is already using ${this.state.root} in state ${previous.state}; run down first`);
+      throw new DeploymentFailedError(
+        `a supervisor (pid ${previous.supervisorPid}) is already using ${this.state.root} in state ${previous.state}; run down first`,
+      );
     }
     await this.state.ensure();
     await rm(this.state.statusFile, { force: true });
@@ -113,7 +124,10 @@ export class LocalTarget implements Target {
   /** `up --foreground`: supervise in this process until Ctrl-C; resolves with the exit code. */
   async runForeground(say: (line: string) => void): Promise<number> {
     await this.checkPrerequisites();
-    if (await this.attach()) throw new DeploymentFailedError(`a deployment is already running in ${this.state.root}; run down first`);
+    if (await this.attach())
+      throw new DeploymentFailedError(
+        `a deployment is already running in ${this.state.root}; run down first`,
+      );
     return runSupervisor(this.state.root, say);
   }
 
@@ -131,7 +145,11 @@ export class LocalTarget implements Target {
         if (status.state === 'failed' || status.state === 'stopped' || status.state === 'stopping') {
           await this.waitExit(pid, 15_000);
           const f = status.failure;
-          throw new DeploymentFailedError(f?.message ?? `deployment ${status.state} during bring-up`, f?.lastLines ?? [], f?.logFile);
+          throw new DeploymentFailedError(
+            f?.message ?? `deployment ${status.state} during bring-up`,
+            f?.lastLines ?? [],
+            f?.logFile,
+          );
         }
       }
       if (!alive(pid)) {
@@ -224,7 +242,10 @@ export class LocalDeployment implements StartedDeployment {
     if (!env) throw new DeploymentFailedError(`no deployment configuration in ${this.state.root}; is it up?`);
     const [command, args] = resolveOperatorCommand(argv);
     return new Promise((resolve, reject) => {
-      const child = spawn(command, args, { env, stdio: opts.inherit ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(command, args, {
+        env,
+        stdio: opts.inherit ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout?.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
@@ -253,11 +274,14 @@ export class LocalDeployment implements StartedDeployment {
         res.on('data', (c: Buffer) => (body += c.toString('utf8')));
         res.on('end', () => {
           const parsed = body ? (JSON.parse(body) as T & { error?: string }) : ({} as T & { error?: string });
-          if ((res.statusCode ?? 500) >= 400) reject(new Error(parsed.error ?? `control ${method} ${path}: ${res.statusCode}`));
+          if ((res.statusCode ?? 500) >= 400)
+            reject(new Error(parsed.error ?? `control ${method} ${path}: ${res.statusCode}`));
           else resolve(parsed);
         });
       });
-      req.on('error', (err) => reject(new Error(`cannot reach the supervisor of ${this.state.root}: ${err.message}`)));
+      req.on('error', (err) =>
+        reject(new Error(`cannot reach the supervisor of ${this.state.root}: ${err.message}`)),
+      );
       req.end();
     });
   }
@@ -267,7 +291,8 @@ export class LocalDeployment implements StartedDeployment {
 export function resolveOperatorCommand(argv: string[]): [string, string[]] {
   const [first, ...rest] = argv;
   if (!first) throw new Error('no operator command given (e.g. aigos-admin healthcheck)');
-  if (first === 'aigos-admin' || first === 'aigos') return [process.execPath, [REFERENCE_BIN[first], ...rest]];
+  if (first === 'aigos-admin' || first === 'aigos')
+    return [process.execPath, [REFERENCE_BIN[first], ...rest]];
   if (first === 'npm' && rest[0] === 'run') {
     const script = rest[1];
     const after = rest.slice(2);

@@ -26,8 +26,7 @@ export const DEFAULT_PORTS: Record<Component, number> = {
   s3: 9000,
 };
 
-const SERVICES = ['api', 'ca', 'web', 'gateway'] as const;
-type Service = (typeof SERVICES)[number];
+type Service = 'api' | 'ca' | 'web' | 'gateway';
 const INFRA = ['postgres', 'redis', 's3'] as const;
 
 export const ADMIN_EMAIL = 'admin@aigos.local';
@@ -75,14 +74,24 @@ export class Supervisor {
     /** Called once the deployment has failed or been shut down. */
     private readonly onFinished: (code: number) => void,
   ) {
-    this.status = { state: 'starting', supervisorPid: process.pid, updatedAt: new Date().toISOString(), notices: [], components: {} };
+    this.status = {
+      state: 'starting',
+      supervisorPid: process.pid,
+      updatedAt: new Date().toISOString(),
+      notices: [],
+      components: {},
+    };
   }
 
   private async setStatus(patch: Partial<Status>): Promise<void> {
     this.status = { ...this.status, ...patch, updatedAt: new Date().toISOString() };
     for (const c of COMPONENTS) {
       const p = this.procs.get(c);
-      if (p) this.status.components[c] = { state: p.exitInfo ? (this.intentionallyStopped.has(c) ? 'stopped' : 'exited') : 'running', pid: p.pid };
+      if (p)
+        this.status.components[c] = {
+          state: p.exitInfo ? (this.intentionallyStopped.has(c) ? 'stopped' : 'exited') : 'running',
+          pid: p.pid,
+        };
     }
     await this.state.writeJson(this.state.statusFile, this.status);
   }
@@ -106,7 +115,17 @@ export class Supervisor {
     await this.step('applying database migrations');
     await this.runAdmin(['db:migrate']);
     await this.step('seeding the organization and the first admin');
-    await this.runAdmin(['db:seed', '--org-slug', 'default', '--org-name', 'Default Organization', '--admin-email', ADMIN_EMAIL, '--admin-password-file', this.state.secretFile('admin-password')]);
+    await this.runAdmin([
+      'db:seed',
+      '--org-slug',
+      'default',
+      '--org-name',
+      'Default Organization',
+      '--admin-email',
+      ADMIN_EMAIL,
+      '--admin-password-file',
+      this.state.secretFile('admin-password'),
+    ]);
     await this.step('starting api, ca and web, then the gateway in front of them');
     await Promise.all(['api', 'ca', 'web'].map((s) => this.startComponent(s as Service)));
     await this.startComponent('gateway'); // its upstream URLs need the others' final ports
@@ -117,12 +136,15 @@ export class Supervisor {
 
   private async chooseLayout(): Promise<void> {
     const previous = await this.state.readJson<Layout>(this.state.layoutFile);
-    const preferred = Object.fromEntries(COMPONENTS.map((c) => [c, previous?.ports[c]?.port ?? DEFAULT_PORTS[c]]));
+    const preferred = Object.fromEntries(
+      COMPONENTS.map((c) => [c, previous?.ports[c]?.port ?? DEFAULT_PORTS[c]]),
+    );
     const ports = (await choosePorts(preferred)) as Record<Component, PortChoice>;
     const notices: string[] = [];
     for (const c of COMPONENTS) {
       const choice = ports[c];
-      if (choice.movedFrom !== undefined) notices.push(`${c}: port ${choice.movedFrom} is taken; using ${choice.port}`);
+      if (choice.movedFrom !== undefined)
+        notices.push(`${c}: port ${choice.movedFrom} is taken; using ${choice.port}`);
     }
     for (const n of notices) this.say(n);
     this.layout = { version: await kitVersion(), ports, pgDataDir: previous?.pgDataDir };
@@ -188,11 +210,17 @@ export class Supervisor {
   /** Run the reference's operator CLI with the deployment's configuration. */
   private runAdmin(args: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      execFile(process.execPath, [REFERENCE_BIN['aigos-admin'], ...args], { env: this.serviceEnv() }, (err, stdout, stderr) => {
-        if (stdout.trim()) this.say(`  ${stdout.trim()}`);
-        if (err) reject(new Error(`aigos-admin ${args[0]} failed: ${(stderr || stdout).trim() || err.message}`));
-        else resolve();
-      });
+      execFile(
+        process.execPath,
+        [REFERENCE_BIN['aigos-admin'], ...args],
+        { env: this.serviceEnv() },
+        (err, stdout, stderr) => {
+          if (stdout.trim()) this.say(`  ${stdout.trim()}`);
+          if (err)
+            reject(new Error(`aigos-admin ${args[0]} failed: ${(stderr || stdout).trim() || err.message}`));
+          else resolve();
+        },
+      );
     });
   }
 
@@ -239,7 +267,14 @@ export class Supervisor {
         await this.state.writeJson(this.state.layoutFile, this.layout);
       }
     } else if (c === 'redis') {
-      proc = (await startRedis({ dir: this.state.path('redis'), port: this.port('redis'), password: this.secrets['redis-password'], logFile })).process;
+      proc = (
+        await startRedis({
+          dir: this.state.path('redis'),
+          port: this.port('redis'),
+          password: this.secrets['redis-password'],
+          logFile,
+        })
+      ).process;
     } else if (c === 's3') {
       proc = (
         await startS3({
@@ -271,7 +306,8 @@ export class Supervisor {
       await waitFor(
         `${service} service`,
         async () => {
-          if (proc.exitInfo) throw new Error(`exited with code ${proc.exitInfo.code}: ${proc.lastLines(5).join(' | ')}`);
+          if (proc.exitInfo)
+            throw new Error(`exited with code ${proc.exitInfo.code}: ${proc.lastLines(5).join(' | ')}`);
           await httpStatus(`http://127.0.0.1:${this.port(service)}/health/ready`)();
         },
         { timeoutMs: READY_TIMEOUT_MS, intervalMs: 100 },
@@ -351,7 +387,8 @@ export class Supervisor {
       }
       if (req.method === 'POST' && m) {
         const component = m[1] as Component;
-        if (!COMPONENTS.includes(component)) return reply(404, { error: `unknown component ${component}; one of ${COMPONENTS.join(', ')}` });
+        if (!COMPONENTS.includes(component))
+          return reply(404, { error: `unknown component ${component}; one of ${COMPONENTS.join(', ')}` });
         const action = m[2] === 'stop' ? this.stopComponent(component) : this.startComponent(component);
         action.then(
           () => reply(200, this.status),

@@ -23,7 +23,9 @@ async function binaries(): Promise<Binaries> {
   try {
     return (await import(pkg)) as Binaries;
   } catch {
-    throw new Error(`no PostgreSQL binaries for ${platform()}-${arch()} (package ${pkg} is not installed); run npm ci`);
+    throw new Error(
+      `no PostgreSQL binaries for ${platform()}-${arch()} (package ${pkg} is not installed); run npm ci`,
+    );
   }
 }
 
@@ -41,7 +43,14 @@ async function runAsIds(): Promise<{ uid: number; gid: number } | undefined> {
   if (userInfo().uid !== 0) return undefined;
   const existing = await osUser('postgres');
   if (existing) return existing;
-  await run('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
+  await run('useradd', [
+    '--system',
+    '--user-group',
+    '--no-create-home',
+    '--shell',
+    '/usr/sbin/nologin',
+    'postgres',
+  ]);
   const created = await osUser('postgres');
   if (!created) throw new Error('could not create the postgres OS user needed to run PostgreSQL as root');
   return created;
@@ -76,7 +85,10 @@ export interface StartedPostgres {
   superuserUrl: string;
 }
 
-async function prepareDataDir(spec: PostgresSpec, ids: { uid: number; gid: number } | undefined): Promise<string> {
+async function prepareDataDir(
+  spec: PostgresSpec,
+  ids: { uid: number; gid: number } | undefined,
+): Promise<string> {
   if (spec.dataDir && existsSync(join(spec.dataDir, 'PG_VERSION'))) return spec.dataDir;
   let parent = join(spec.stateDir, 'postgres');
   await mkdir(parent, { recursive: true, mode: 0o700 });
@@ -93,7 +105,12 @@ async function prepareDataDir(spec: PostgresSpec, ids: { uid: number; gid: numbe
   return dataDir;
 }
 
-async function initdb(bin: Binaries, dataDir: string, spec: PostgresSpec, ids?: { uid: number; gid: number }): Promise<void> {
+async function initdb(
+  bin: Binaries,
+  dataDir: string,
+  spec: PostgresSpec,
+  ids?: { uid: number; gid: number },
+): Promise<void> {
   const pwfile = join(dirname(dataDir), '.pwfile');
   await writeFile(pwfile, spec.superuserPassword + '\n', { mode: 0o600 });
   if (ids) await chown(pwfile, ids.uid, ids.gid);
@@ -101,9 +118,18 @@ async function initdb(bin: Binaries, dataDir: string, spec: PostgresSpec, ids?: 
     await new Promise<void>((resolve, reject) => {
       execFile(
         bin.initdb,
-        [`--pgdata=${dataDir}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwfile}`, '--encoding=UTF8', '--locale=C', '--no-sync'],
+        [
+          `--pgdata=${dataDir}`,
+          '--auth=scram-sha-256',
+          '--username=postgres',
+          `--pwfile=${pwfile}`,
+          '--encoding=UTF8',
+          '--locale=C',
+          '--no-sync',
+        ],
         { uid: ids?.uid, gid: ids?.gid, env: { PATH: process.env.PATH, LC_ALL: 'C' } },
-        (err, _stdout, stderr) => (err ? reject(new Error(`initdb failed: ${stderr.trim() || err.message}`)) : resolve()),
+        (err, _stdout, stderr) =>
+          err ? reject(new Error(`initdb failed: ${stderr.trim() || err.message}`)) : resolve(),
       );
     });
   } finally {
@@ -122,12 +148,18 @@ export async function startPostgres(spec: PostgresSpec): Promise<StartedPostgres
     name: 'postgres',
     command: bin.postgres,
     args: [
-      '-D', dataDir,
-      '-p', String(spec.port),
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'unix_socket_directories=',
-      '-c', 'max_connections=200',
-      '-c', 'log_destination=stderr',
+      '-D',
+      dataDir,
+      '-p',
+      String(spec.port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=200',
+      '-c',
+      'log_destination=stderr',
     ],
     env: { PATH: process.env.PATH, LC_ALL: 'C' },
     logFile: spec.logFile,
@@ -138,7 +170,8 @@ export async function startPostgres(spec: PostgresSpec): Promise<StartedPostgres
   await waitFor(
     'PostgreSQL',
     async () => {
-      if (proc.exitInfo) throw new GiveUp(`exited (${JSON.stringify(proc.exitInfo)}): ${proc.lastLines(5).join(' | ')}`);
+      if (proc.exitInfo)
+        throw new GiveUp(`exited (${JSON.stringify(proc.exitInfo)}): ${proc.lastLines(5).join(' | ')}`);
       const client = new pg.Client({ connectionString: superuserUrl, connectionTimeoutMillis: 1_000 });
       try {
         await client.connect();
@@ -170,10 +203,13 @@ async function ensureAppDatabase(superuserUrl: string, spec: PostgresSpec): Prom
     const password = client.escapeLiteral(spec.appPassword);
     const hasRole = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [spec.appUser]);
     await client.query(
-      hasRole.rowCount ? `ALTER ROLE ${role} WITH LOGIN PASSWORD ${password}` : `CREATE ROLE ${role} WITH LOGIN NOSUPERUSER NOCREATEROLE PASSWORD ${password}`,
+      hasRole.rowCount
+        ? `ALTER ROLE ${role} WITH LOGIN PASSWORD ${password}`
+        : `CREATE ROLE ${role} WITH LOGIN NOSUPERUSER NOCREATEROLE PASSWORD ${password}`,
     );
     const hasDb = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [spec.database]);
-    if (!hasDb.rowCount) await client.query(`CREATE DATABASE ${client.escapeIdentifier(spec.database)} OWNER ${role}`);
+    if (!hasDb.rowCount)
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(spec.database)} OWNER ${role}`);
   } finally {
     await client.end();
   }

@@ -21,7 +21,9 @@ export class MissingPrerequisiteError extends Error {
 /** Absolute path of redis-server, or a MissingPrerequisiteError naming the package. */
 export async function findRedisServer(pathEnv = process.env.PATH ?? ''): Promise<string> {
   try {
-    const { stdout } = await promisify(execFile)('sh', ['-c', 'command -v redis-server'], { env: { PATH: pathEnv } });
+    const { stdout } = await promisify(execFile)('sh', ['-c', 'command -v redis-server'], {
+      env: { PATH: pathEnv },
+    });
     const found = stdout.trim();
     if (found) return found;
   } catch {
@@ -74,7 +76,12 @@ export async function startRedis(spec: RedisSpec): Promise<StartedRedis> {
     'Redis',
     async () => {
       if (proc.exitInfo) throw new GiveUp(`exited: ${proc.lastLines(5).join(' | ')}`);
-      const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+      const client = new Redis(url, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+        enableOfflineQueue: false,
+      });
       client.on('error', () => undefined);
       try {
         await client.connect();
