@@ -1,7 +1,8 @@
 // The shared runtime of the four services: configuration, logging, request ids,
 // metrics, health, the error envelope, dependencies and graceful shutdown. A service
 // only declares its port, the dependencies it needs and its own routes.
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import express, { type Express } from 'express';
 import { type Config, ConfigError, type ServiceName, loadConfig, required } from './config.js';
 import type { Pool } from './db.js';
@@ -26,6 +27,8 @@ export interface ServiceContext {
   /** Extra readiness checks a service adds (e.g. its static bundle). */
   readiness: Record<string, ReadinessCheck>;
   isShuttingDown: () => boolean;
+  /** WebSocket upgrades; a service that accepts none leaves this unset (upgrades are refused). */
+  onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 export interface ServiceDefinition {
@@ -175,6 +178,10 @@ export async function startService(
     });
   });
   server.keepAliveTimeout = 65_000; // longer than common proxy idle timeouts
+  server.on('upgrade', (req, socket, head) => {
+    if (ctx.onUpgrade && !shuttingDown) ctx.onUpgrade(req, socket, head);
+    else socket.destroy();
+  });
   const actualPort = (server.address() as { port: number }).port;
   log.info({ port: actualPort, host, version }, `${def.name} listening`);
 

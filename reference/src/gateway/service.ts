@@ -3,6 +3,7 @@
 // dashboard. An unreachable upstream answers 502 in the error envelope, naming it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { RequestHandler } from 'express';
 import { createProxyMiddleware, type Options } from 'http-proxy-middleware';
 import { required } from '../common/config.js';
@@ -10,6 +11,7 @@ import type { ErrorBody } from '../common/errors.js';
 import type { ServiceDefinition } from '../common/service.js';
 
 type Upstream = 'api' | 'ca' | 'web';
+type UpgradeCapable = { upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void };
 
 function proxyTo(upstream: Upstream, target: string, extra: Partial<Options> = {}) {
   return createProxyMiddleware<IncomingMessage, ServerResponse>({
@@ -63,13 +65,21 @@ export const gateway: ServiceDefinition = {
         res.locals.metricsRoute = route;
         next();
       };
-    app.use(['/api/v1', '/v1'], label('proxy:api'));
-    app.use(
-      proxyTo('api', required(config, 'API_UPSTREAM_URL'), {
-        pathFilter: (path) =>
-          path.startsWith('/api/v1/') || path === '/api/v1' || path.startsWith('/v1/') || path === '/v1',
-      }),
-    );
+    // REST (both base paths), GraphQL, the WebSocket and the login flows live in the api service
+    const apiPrefixes = ['/api/v1', '/v1', '/graphql', '/ws', '/auth'];
+    const toApi = proxyTo('api', required(config, 'API_UPSTREAM_URL'), {
+      ws: true,
+      pathFilter: (path) =>
+        apiPrefixes.some((p) => path === p || path.startsWith(`${p}/`) || path.startsWith(`${p}?`)),
+    });
+    app.use(apiPrefixes, label('proxy:api'));
+    app.use(toApi);
+    ctx.onUpgrade = (req, socket, head) => {
+      const path = (req.url ?? '/').split('?')[0]!;
+      if (path === '/ws' || path.startsWith('/ws/'))
+        (toApi as unknown as UpgradeCapable).upgrade(req, socket, head);
+      else socket.destroy();
+    };
     // mounted: Express strips /ca so the CA sees its own paths (/api/v1/...)
     app.use('/ca', label('proxy:ca'), proxyTo('ca', required(config, 'CA_UPSTREAM_URL')));
     app.use(label('proxy:web'), proxyTo('web', required(config, 'WEB_UPSTREAM_URL')));
