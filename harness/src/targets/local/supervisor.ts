@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { COMPONENTS, type Component, type Endpoints } from '../target.js';
+import { ALL_COMPONENTS, COMPONENTS, type Component, type Endpoints } from '../target.js';
 import { httpStatus, waitFor } from '../../readiness/wait.js';
 import { ManagedProcess } from '../../util/managed-process.js';
 import { KIT_ROOT, REFERENCE_BIN } from '../../util/paths.js';
@@ -14,6 +14,7 @@ import { choosePorts, freePort, type PortChoice } from '../../util/ports.js';
 import { startPostgres } from './components/postgres.js';
 import { startRedis } from './components/redis.js';
 import { startS3 } from './components/s3.js';
+import { localProxyTls, startNginx } from './components/nginx.js';
 import { type Secrets, StateDir } from './state.js';
 
 export const DEFAULT_PORTS: Record<Component, number> = {
@@ -24,12 +25,15 @@ export const DEFAULT_PORTS: Record<Component, number> = {
   postgres: 5432,
   redis: 6379,
   s3: 9000,
+  nginx: 8443, // the seed's 443 needs privileges; only used when the proxy is on
 };
+const DEFAULT_PROXY_HTTP_PORT = 8080;
 
 type Service = 'api' | 'ca' | 'web' | 'gateway';
 const INFRA = ['postgres', 'redis', 's3'] as const;
 
-export const ADMIN_EMAIL = 'admin@aigos.local';
+// the seed's admin address (CP-02 §4.1), with a generated password instead of the default
+export const ADMIN_EMAIL = 'admin@example.com';
 export const BUCKET = 'aigos-data';
 const READY_TIMEOUT_MS = 60_000;
 
@@ -37,6 +41,13 @@ export interface Layout {
   version: string;
   ports: Record<Component, PortChoice>;
   pgDataDir?: string;
+  /** nginx in front (ports.nginx is HTTPS, proxyHttpPort the redirect to it); absent otherwise. */
+  proxy?: { httpPort: PortChoice };
+}
+
+export interface SupervisorOptions {
+  /** Run the repository's nginx (TLS, rate limits, security headers) in front of the services. */
+  proxy?: boolean;
 }
 
 export type DeploymentState = 'starting' | 'ready' | 'failed' | 'stopping' | 'stopped';
@@ -73,6 +84,7 @@ export class Supervisor {
     private readonly say: (line: string) => void,
     /** Called once the deployment has failed or been shut down. */
     private readonly onFinished: (code: number) => void,
+    private readonly options: SupervisorOptions = {},
   ) {
     this.status = {
       state: 'starting',
@@ -85,7 +97,7 @@ export class Supervisor {
 
   private async setStatus(patch: Partial<Status>): Promise<void> {
     this.status = { ...this.status, ...patch, updatedAt: new Date().toISOString() };
-    for (const c of COMPONENTS) {
+    for (const c of ALL_COMPONENTS) {
       const p = this.procs.get(c);
       if (p)
         this.status.components[c] = {
@@ -129,6 +141,10 @@ export class Supervisor {
     await this.step('starting api, ca and web, then the gateway in front of them');
     await Promise.all(['api', 'ca', 'web'].map((s) => this.startComponent(s as Service)));
     await this.startComponent('gateway'); // its upstream URLs need the others' final ports
+    if (this.layout.proxy) {
+      await this.step('starting nginx (TLS, rate limits, security headers) in front');
+      await this.startComponent('nginx');
+    }
     await this.writeEndpoints();
     await this.setStatus({ state: 'ready', step: 'ready' });
     this.say('deployment ready');
@@ -136,18 +152,26 @@ export class Supervisor {
 
   private async chooseLayout(): Promise<void> {
     const previous = await this.state.readJson<Layout>(this.state.layoutFile);
-    const preferred = Object.fromEntries(
-      COMPONENTS.map((c) => [c, previous?.ports[c]?.port ?? DEFAULT_PORTS[c]]),
+    const components: Component[] = this.options.proxy ? [...COMPONENTS, 'nginx'] : [...COMPONENTS];
+    const preferred: Record<string, number> = Object.fromEntries(
+      components.map((c) => [c, previous?.ports[c]?.port ?? DEFAULT_PORTS[c]]),
     );
-    const ports = (await choosePorts(preferred)) as Record<Component, PortChoice>;
+    if (this.options.proxy)
+      preferred['nginx-http'] = previous?.proxy?.httpPort.port ?? DEFAULT_PROXY_HTTP_PORT;
+    const chosen = await choosePorts(preferred);
+    const ports = Object.fromEntries(components.map((c) => [c, chosen[c]!])) as Record<Component, PortChoice>;
     const notices: string[] = [];
-    for (const c of COMPONENTS) {
-      const choice = ports[c];
+    for (const [c, choice] of Object.entries(chosen)) {
       if (choice.movedFrom !== undefined)
         notices.push(`${c}: port ${choice.movedFrom} is taken; using ${choice.port}`);
     }
     for (const n of notices) this.say(n);
-    this.layout = { version: await kitVersion(), ports, pgDataDir: previous?.pgDataDir };
+    this.layout = {
+      version: await kitVersion(),
+      ports,
+      pgDataDir: previous?.pgDataDir,
+      ...(this.options.proxy ? { proxy: { httpPort: chosen['nginx-http']! } } : {}),
+    };
     await this.state.writeJson(this.state.layoutFile, this.layout);
     await this.setStatus({ notices });
   }
@@ -172,8 +196,8 @@ export class Supervisor {
       API_UPSTREAM_URL: url('api'),
       CA_UPSTREAM_URL: url('ca'),
       WEB_UPSTREAM_URL: url('web'),
-      PUBLIC_URL: url('gateway'),
-      CORS_ORIGINS: url('gateway'),
+      PUBLIC_URL: this.publicUrl(),
+      CORS_ORIGINS: [...new Set([this.publicUrl(), url('gateway')])].join(','),
       DATABASE_URL: `postgres://aigos:${encodeURIComponent(s['db-password'])}@127.0.0.1:${this.port('postgres')}/aigos`,
       REDIS_URL: `redis://:${encodeURIComponent(s['redis-password'])}@127.0.0.1:${this.port('redis')}`,
       S3_ENDPOINT: url('s3'),
@@ -185,6 +209,13 @@ export class Supervisor {
     };
   }
 
+  /** What users open: the TLS proxy when there is one, else the gateway (contracts §1). */
+  private publicUrl(): string {
+    return this.layout.proxy
+      ? `https://127.0.0.1:${this.port('nginx')}`
+      : `http://127.0.0.1:${this.port('gateway')}`;
+  }
+
   private async writeEndpoints(): Promise<void> {
     const env = this.serviceEnv();
     // the admin commands of `exec` need the same configuration; it holds secrets, hence 0600
@@ -193,7 +224,7 @@ export class Supervisor {
     const endpoints: Endpoints & { stateDir: string } = {
       target: 'local',
       version: this.layout.version,
-      public: url('gateway'),
+      public: this.publicUrl(),
       gateway: url('gateway'),
       web: url('web'),
       api: url('api'),
@@ -203,6 +234,9 @@ export class Supervisor {
       storage: { endpoint: url('s3'), bucket: BUCKET },
       admin: { email: ADMIN_EMAIL, passwordFile: this.state.secretFile('admin-password') },
       stateDir: this.state.root,
+      ...(this.layout.proxy
+        ? { tls: { caFile: (await localProxyTls(this.state.path('nginx'))).caCert } }
+        : {}),
     };
     await this.state.writeJson(this.state.endpointsFile, endpoints, 0o600);
   }
@@ -240,7 +274,9 @@ export class Supervisor {
         const text = [e.message, ...(e.lastLines ?? [])].join('\n');
         if (attempt >= 3 || !/already in use|EADDRINUSE|could not bind/i.test(text)) throw err;
         const port = await freePort();
-        this.say(`${c}: port ${this.port(c)} was taken while starting; using ${port}`);
+        const notice = `${c}: port ${this.port(c)} was taken while starting; using ${port}`;
+        this.say(notice);
+        await this.setStatus({ notices: [...this.status.notices, notice] });
         this.layout.ports[c] = { port, movedFrom: this.port(c) };
         await this.state.writeJson(this.state.layoutFile, this.layout);
       }
@@ -283,6 +319,18 @@ export class Supervisor {
           accessKey: this.secrets['s3-access-key'],
           secretKey: this.secrets['s3-secret-key'],
           logFile,
+        })
+      ).process;
+    } else if (c === 'nginx') {
+      if (!this.layout.proxy) throw new Error('this deployment runs without the nginx proxy (up --proxy)');
+      proc = (
+        await startNginx({
+          dir: this.state.path('nginx'),
+          httpsPort: this.port('nginx'),
+          httpPort: this.layout.proxy.httpPort.port,
+          upstreams: { gateway: this.port('gateway'), web: this.port('web'), ca: this.port('ca') },
+          logFile,
+          accessLog: this.state.logFile('nginx-access'),
         })
       ).process;
     } else {
@@ -354,7 +402,7 @@ export class Supervisor {
       this.say(`stopping (${reason})`);
       if (finalState !== 'failed') await this.setStatus({ state: 'stopping' });
       const stop = (c: Component) => this.procs.get(c)?.stop(c === 'postgres' ? 'SIGINT' : 'SIGTERM', 10_000);
-      await Promise.allSettled(['gateway', 'web'].map((c) => stop(c as Component)));
+      await Promise.allSettled(['nginx', 'gateway', 'web'].map((c) => stop(c as Component)));
       await Promise.allSettled(['api', 'ca'].map((c) => stop(c as Component)));
       await Promise.allSettled(INFRA.map((c) => stop(c)));
       await new Promise<void>((r) => (this.control ? this.control.close(() => r()) : r()));
@@ -387,8 +435,9 @@ export class Supervisor {
       }
       if (req.method === 'POST' && m) {
         const component = m[1] as Component;
-        if (!COMPONENTS.includes(component))
-          return reply(404, { error: `unknown component ${component}; one of ${COMPONENTS.join(', ')}` });
+        const known = this.layout?.proxy ? ALL_COMPONENTS : COMPONENTS;
+        if (!known.includes(component))
+          return reply(404, { error: `unknown component ${component}; one of ${known.join(', ')}` });
         const action = m[2] === 'stop' ? this.stopComponent(component) : this.startComponent(component);
         action.then(
           () => reply(200, this.status),
@@ -409,13 +458,17 @@ export class Supervisor {
  * Run a supervisor in this process until the deployment fails or is shut down
  * (by signal or the control socket). Resolves with the exit code to use.
  */
-export async function runSupervisor(stateRoot: string, say: (line: string) => void): Promise<number> {
+export async function runSupervisor(
+  stateRoot: string,
+  say: (line: string) => void,
+  options: SupervisorOptions = {},
+): Promise<number> {
   const state = new StateDir(stateRoot);
   await state.ensure();
   await writeFile(state.supervisorPidFile, `${process.pid}\n`);
   let finish!: (code: number) => void;
   const finished = new Promise<number>((r) => (finish = r));
-  const supervisor = new Supervisor(state, say, (code) => finish(code));
+  const supervisor = new Supervisor(state, say, (code) => finish(code), options);
   const onSignal = (signal: NodeJS.Signals) => {
     void supervisor.shutdown(signal).then(() => finish(0));
   };
