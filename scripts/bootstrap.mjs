@@ -20,9 +20,15 @@ const checkOnly = args.includes('--check');
 const purpose = args.includes('--for') ? args[args.indexOf('--for') + 1] : 'main';
 
 /** Debian packages each purpose needs, by the command that proves they are there. */
+// nginx: the TLS proxy the main job puts in front of the local target (Debian installs it
+// in /usr/sbin); chromium: the browser of the web UI scenario (never `npx playwright install`).
+const HARNESS_PACKAGES = [
+  { command: 'nginx', pkg: 'nginx', paths: ['/usr/sbin/nginx'] },
+  { command: 'chromium', pkg: 'chromium', paths: ['/usr/bin/chromium'] },
+];
 const SYSTEM_PACKAGES = {
-  main: [{ command: 'redis-server', pkg: 'redis-server' }],
-  test: [{ command: 'redis-server', pkg: 'redis-server' }],
+  main: [{ command: 'redis-server', pkg: 'redis-server' }, ...HARNESS_PACKAGES],
+  test: [{ command: 'redis-server', pkg: 'redis-server' }, ...HARNESS_PACKAGES],
 };
 
 const say = (msg) => {
@@ -33,7 +39,8 @@ const fail = (msg) => {
   process.exit(2);
 };
 
-function has(command) {
+function has(command, paths = []) {
+  if (paths.some((p) => existsSync(p))) return true;
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }
 
@@ -68,7 +75,7 @@ function ensureNode() {
 }
 
 function ensureSystemPackages() {
-  const missing = SYSTEM_PACKAGES[purpose].filter((p) => !has(p.command));
+  const missing = SYSTEM_PACKAGES[purpose].filter((p) => !has(p.command, p.paths));
   if (missing.length === 0) return;
   const pkgs = [...new Set(missing.map((p) => p.pkg))];
   const canInstall = process.getuid?.() === 0 && has('apt-get');
@@ -90,7 +97,7 @@ function ensureSystemPackages() {
   } finally {
     if (ownPolicy) rmSync(policy, { force: true });
   }
-  const still = missing.filter((p) => !has(p.command));
+  const still = missing.filter((p) => !has(p.command, p.paths));
   if (still.length)
     fail(`installed ${pkgs.join(' ')} but ${still.map((p) => p.command).join(', ')} is still not on PATH`);
 }

@@ -1,17 +1,21 @@
 #!/usr/bin/env node
-// aigos-harness: bring a deployment up, operate it, take it down (contracts.md §1).
+// aigos-harness: bring a deployment up, run the acceptance suites against it, write
+// the signed report, verify a report, take the deployment down (contracts.md §1).
 // Exit codes: 0 success, 1 a check or deployment failed, 2 harness error (bad
 // arguments, missing prerequisite, target could not come up).
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { defaultStateDir, KIT_ROOT } from './util/paths.js';
 import { DeploymentFailedError, LocalTarget, PrerequisiteError } from './targets/local/local-target.js';
-import type { TargetKind } from './targets/target.js';
+import { TARGET_KINDS, type TargetKind } from './targets/target.js';
+import { UrlUnreachableError } from './targets/url/url-target.js';
+import { runCommand, UsageError } from './commands/run.js';
+import { verifyReport } from './reporters/verify.js';
+import { defaultKeyPath, loadOrCreateSigningKey } from './reporters/sign.js';
 
-const TARGETS: TargetKind[] = ['local', 'compose', 'kind', 'url'];
+const TARGETS = [...TARGET_KINDS];
 const AVAILABLE: TargetKind[] = ['local'];
-
-class UsageError extends Error {}
 
 function parseTarget(value: string): TargetKind {
   if (!(TARGETS as string[]).includes(value))
@@ -49,6 +53,10 @@ program
   .option('--version <version>', "deployment version to bring up (the local target runs this kit's version)")
   .option('--foreground', 'stay attached; Ctrl-C stops everything')
   .option('--json', 'print endpoints.json on stdout')
+  .option(
+    '--proxy',
+    "put the repository's nginx (TLS from a throwaway local CA) in front; public becomes https",
+  )
   .action(
     async (opts: {
       target: TargetKind;
@@ -56,14 +64,15 @@ program
       version?: string;
       foreground?: boolean;
       json?: boolean;
+      proxy?: boolean;
     }) => {
       const target = localTarget(opts);
       if (opts.foreground) {
-        process.exitCode = await target.runForeground(info);
+        process.exitCode = await target.runForeground(info, { proxy: opts.proxy });
         return;
       }
       const started = Date.now();
-      const deployment = await target.up({ onProgress: info });
+      const deployment = await target.up({ onProgress: info, proxy: opts.proxy });
       const endpoints = await deployment.endpoints();
       if (opts.version && opts.version !== endpoints.version) {
         info(`note: the local target runs this kit's version ${endpoints.version}, not ${opts.version}`);
@@ -79,6 +88,7 @@ program
         ['api', endpoints.api],
         ['ca', endpoints.ca],
         ['storage', `${endpoints.storage.endpoint} (bucket ${endpoints.storage.bucket})`],
+        ...(endpoints.tls ? ([['ca bundle', endpoints.tls.caFile]] as [string, string][]) : []),
         ['admin', `${endpoints.admin.email}, password in ${endpoints.admin.passwordFile}`],
         ['endpoints', target.state.endpointsFile],
         ['logs', target.state.path('logs')],
@@ -91,38 +101,129 @@ program
     },
   );
 
+const runOptions = (cmd: Command) =>
+  cmd
+    .addOption(stateOption())
+    .option('--suite <ids>', 'comma-separated suites to run (default: all)', (v: string) =>
+      v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .option('--out <dir>', 'report root; each run writes <out>/<runId>/', 'reports')
+    .option('--keep', 'leave a deployment this command brought up running afterwards')
+    .option('--quiet', 'no live progress; one summary line (for CI logs)')
+    .option(
+      '--key <file>',
+      'signing key (PEM, EC P-256); default $AIGOS_HARNESS_KEY or ~/.config/aigos-harness/signing-key.pem',
+    )
+    .option(
+      '--retries <n>',
+      'extra attempts for failing scenarios that declare none; a pass that needs them is still reported failed',
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || n > 5) throw new InvalidArgumentError('an integer from 0 to 5');
+        return n;
+      },
+    );
+
+interface RunCliOptions {
+  target: TargetKind;
+  state?: string;
+  url?: string;
+  adminToken?: string;
+  adminTokenFile?: string;
+  adminEmail?: string;
+  adminPasswordFile?: string;
+  caFile?: string;
+  metricsUrl?: string;
+  suite?: string[];
+  out: string;
+  keep?: boolean;
+  quiet?: boolean;
+  proxy?: boolean;
+  key?: string;
+  retries?: number;
+}
+
+runOptions(
+  program
+    .command('run')
+    .description(
+      'run the acceptance suites against a deployment and write the signed report (0 all passed, 1 a scenario failed, 2 harness error)',
+    )
+    .addOption(targetOption())
+    .option('--url <url>', 'url target: the public URL of the deployment')
+    .option('--admin-token <token>', 'url target: an admin bearer token or API key (or $AIGOS_ADMIN_TOKEN)')
+    .option(
+      '--admin-token-file <file>',
+      'url target: a file holding the admin token (kept out of the process list)',
+    )
+    .option('--admin-email <email>', 'url target: admin e-mail for the login scenarios')
+    .option('--admin-password-file <file>', "url target: a file holding that admin's password")
+    .option(
+      '--ca-file <file>',
+      "url target: PEM bundle of the private CA that issued the deployment's certificate",
+    )
+    .option('--metrics-url <url>', 'url target: where the metrics of the deployment are scraped')
+    .option('--no-proxy', 'local target brought up by run: without nginx in front'),
+).action(async (opts: RunCliOptions) => {
+  const outcome = await runCommand(opts, info);
+  process.exitCode = outcome.code;
+});
+
+runOptions(
+  program
+    .command('validate')
+    .description(
+      'the main job: bring up the local target behind nginx, run every suite, write the signed report, tear down (0 ok, 1 failed, 2 harness error)',
+    ),
+).action(async (opts: Omit<RunCliOptions, 'target'>) => {
+  const outcome = await runCommand(
+    { ...opts, target: 'local', state: opts.state ?? defaultStateDir('validate'), proxy: true, fresh: true },
+    info,
+  );
+  process.exitCode = outcome.code;
+});
+
 program
-  .command('validate')
+  .command('verify')
   .description(
-    'the main job: bring up the local target, check it, tear it down (0 ok, 1 failed, 2 harness error)',
+    'check a report: the signature over report.json and every evidence file hash (exit 1 on any mismatch)',
   )
-  .addOption(stateOption())
-  .option('--keep', 'leave the deployment running afterwards')
-  .action(async (opts: { state?: string; keep?: boolean }) => {
-    const target = new LocalTarget(opts.state ?? defaultStateDir('validate'));
-    await target.down({}); // a previous interrupted run must not be reused
-    const deployment = await target.up({ onProgress: info });
-    let failed = 0;
-    try {
-      const endpoints = await deployment.endpoints();
-      for (const service of ['gateway', 'api', 'ca', 'web'] as const) {
-        const url = `${endpoints[service]}/health/ready`;
-        const res = await fetch(url).catch((err: Error) => err);
-        const ok = !(res instanceof Error) && res.status === 200;
-        if (!ok) failed++;
-        const detail = res instanceof Error ? res.message : `${res.status} ${await res.text()}`;
-        process.stdout.write(`${ok ? 'PASS' : 'FAIL'} ${service} ready: ${detail}\n`);
-      }
-      const health = await deployment.exec(['aigos-admin', 'healthcheck']);
-      if (health.code !== 0) failed++;
-      process.stdout.write(
-        `${health.code === 0 ? 'PASS' : 'FAIL'} operator healthcheck:\n${health.stdout}${health.stderr}`,
+  .argument('<report>', 'reports/<run>/report.json (or the run folder)')
+  .option('--key <file>', 'require the signature to be by this key (PEM public or private key, or JWK)')
+  .option('--sig <file>', 'signature file (default <report>.sig)')
+  .action(async (path: string, opts: { key?: string; sig?: string }) => {
+    const reportPath = /\.json$/.test(path) ? path : `${path.replace(/\/+$/, '')}/report.json`;
+    const result = await verifyReport(resolve(reportPath), { keyFile: opts.key, sigPath: opts.sig });
+    const say = (l: string) => process.stdout.write(`${l}\n`);
+    say(`${result.signature.ok ? 'OK  ' : 'FAIL'} signature: ${result.signature.message}`);
+    if (result.signature.ok && !result.signature.trusted)
+      say(
+        '     (checked with the key embedded in the signature: compare its thumbprint, or pass --key to require a trusted key)',
       );
-    } finally {
-      if (!opts.keep) await deployment.down({ say: info });
-    }
-    process.stdout.write(failed ? `${failed} check(s) failed\n` : 'all checks passed\n');
-    process.exitCode = failed ? 1 : 0;
+    say(
+      `${result.evidence.problems.length ? 'FAIL' : 'OK  '} evidence: ${result.evidence.checked} file(s) checked${result.evidence.problems.length ? `, ${result.evidence.problems.length} problem(s)` : ', every SHA-256 matches'}`,
+    );
+    for (const p of result.evidence.problems) say(`     ${p}`);
+    for (const p of result.problems.filter((x) => !x.startsWith('signature') && !x.startsWith('evidence')))
+      say(`FAIL ${p}`);
+    say(result.ok ? `verified: ${reportPath}` : `NOT verified: ${reportPath}`);
+    process.exitCode = result.ok ? 0 : 1;
+  });
+
+program
+  .command('key')
+  .description("show the harness signing key's path, thumbprint and public key (generates it on first use)")
+  .option('--key <file>', 'key file (default $AIGOS_HARNESS_KEY or ~/.config/aigos-harness/signing-key.pem)')
+  .action(async (opts: { key?: string }) => {
+    const key = await loadOrCreateSigningKey({ path: opts.key ?? defaultKeyPath(), warn: info });
+    const { createPublicKey } = await import('node:crypto');
+    process.stdout.write(
+      `key:        ${key.path}${key.created ? ' (generated now)' : ''}\nthumbprint: ${key.kid}\n` +
+        createPublicKey(key.privateKey).export({ type: 'spki', format: 'pem' }).toString(),
+    );
   });
 
 program
@@ -179,7 +280,7 @@ try {
     if (err.logFile) info(`  full log: ${err.logFile}`);
     process.exit(2);
   }
-  if (err instanceof PrerequisiteError || err instanceof UsageError) {
+  if (err instanceof PrerequisiteError || err instanceof UsageError || err instanceof UrlUnreachableError) {
     info(`aigos-harness: ${err.message}`);
     process.exit(2);
   }

@@ -8,15 +8,19 @@ import { readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import {
+  type Capability,
   type Component,
   type Endpoints,
   type ExecResult,
+  type NamedSecret,
   type StartedDeployment,
   type Target,
+  type UpOptions,
 } from '../target.js';
 import { REFERENCE_BIN, SUPERVISOR_ENTRY } from '../../util/paths.js';
 import { findRedisServer } from './components/redis.js';
-import { StateDir } from './state.js';
+import { SECRET_NAMES, StateDir } from './state.js';
+import { findNginx } from './components/nginx.js';
 import { type Layout, runSupervisor, type Status } from './supervisor.js';
 
 export class DeploymentFailedError extends Error {
@@ -63,7 +67,7 @@ export class LocalTarget implements Target {
     this.state = new StateDir(stateRoot);
   }
 
-  private async checkPrerequisites(): Promise<void> {
+  private async checkPrerequisites(opts: { proxy?: boolean } = {}): Promise<void> {
     for (const [name, file] of Object.entries({ ...REFERENCE_BIN, supervisor: SUPERVISOR_ENTRY })) {
       if (!existsSync(file))
         throw new PrerequisiteError(`${name} is not built (${file} is missing); run npm run build`);
@@ -71,6 +75,10 @@ export class LocalTarget implements Target {
     await findRedisServer().catch((err: Error) => {
       throw new PrerequisiteError(err.message);
     });
+    if (opts.proxy)
+      await findNginx().catch((err: Error) => {
+        throw new PrerequisiteError(err.message);
+      });
   }
 
   async attach(): Promise<LocalDeployment | undefined> {
@@ -79,11 +87,9 @@ export class LocalTarget implements Target {
     return new LocalDeployment(this.state);
   }
 
-  async up(
-    opts: { foreground?: boolean; onProgress?: (line: string) => void } = {},
-  ): Promise<LocalDeployment> {
+  async up(opts: UpOptions = {}): Promise<LocalDeployment> {
     const say = opts.onProgress ?? (() => undefined);
-    await this.checkPrerequisites();
+    await this.checkPrerequisites(opts);
     const running = await this.attach();
     if (running) {
       say(`already running (state ${this.state.root})`);
@@ -99,7 +105,8 @@ export class LocalTarget implements Target {
     await rm(this.state.statusFile, { force: true });
     if (opts.foreground) throw new Error('use runForeground() for --foreground');
     const logFd = openSync(this.state.supervisorLog, 'a', 0o600);
-    const child = spawn(process.execPath, [SUPERVISOR_ENTRY, '--state', this.state.root], {
+    const supervisorArgs = [SUPERVISOR_ENTRY, '--state', this.state.root, ...(opts.proxy ? ['--proxy'] : [])];
+    const child = spawn(process.execPath, supervisorArgs, {
       detached: true,
       stdio: ['ignore', logFd, logFd],
       env: process.env,
@@ -122,13 +129,13 @@ export class LocalTarget implements Target {
   }
 
   /** `up --foreground`: supervise in this process until Ctrl-C; resolves with the exit code. */
-  async runForeground(say: (line: string) => void): Promise<number> {
-    await this.checkPrerequisites();
+  async runForeground(say: (line: string) => void, opts: { proxy?: boolean } = {}): Promise<number> {
+    await this.checkPrerequisites(opts);
     if (await this.attach())
       throw new DeploymentFailedError(
         `a deployment is already running in ${this.state.root}; run down first`,
       );
-    return runSupervisor(this.state.root, say);
+    return runSupervisor(this.state.root, say, opts);
   }
 
   private async waitReady(pid: number, say: (line: string) => void): Promise<LocalDeployment> {
@@ -215,9 +222,35 @@ export class LocalTarget implements Target {
   }
 }
 
+const LOCAL_CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
+  'operator-exec',
+  'component-control',
+  'service-ports',
+  'logs',
+  'secrets',
+  'database',
+]);
+
 export class LocalDeployment implements StartedDeployment {
   readonly kind = 'local' as const;
+  readonly capabilities = LOCAL_CAPABILITIES;
   constructor(readonly state: StateDir) {}
+
+  /** The last lines of `<state>/logs/<component>.log`. */
+  async logTail(component: string, lines: number): Promise<string[]> {
+    if (!/^[a-z0-9-]+$/.test(component)) throw new Error(`bad component name ${component}`);
+    return tailOf(this.state.logFile(component), lines);
+  }
+
+  /** Every generated secret of the deployment (to prove none of them leaks). */
+  async secretValues(): Promise<NamedSecret[]> {
+    const out: NamedSecret[] = [];
+    for (const name of SECRET_NAMES) {
+      const value = (await readFile(this.state.secretFile(name), 'utf8').catch(() => '')).trim();
+      if (value) out.push({ name, value });
+    }
+    return out;
+  }
 
   async endpoints(): Promise<Endpoints> {
     const e = await this.state.readJson<Endpoints>(this.state.endpointsFile);

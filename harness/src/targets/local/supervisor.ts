@@ -272,7 +272,10 @@ export class Supervisor {
       } catch (err) {
         const e = err as Error & { lastLines?: string[] };
         const text = [e.message, ...(e.lastLines ?? [])].join('\n');
-        if (attempt >= 3 || !/already in use|EADDRINUSE|could not bind/i.test(text)) throw err;
+        // only during bring-up: once ready, the others hold this component's URL, so a
+        // restart must come back on the same port or fail loudly
+        const portConflict = /already in use|EADDRINUSE|could not bind/i.test(text);
+        if (attempt >= 3 || !portConflict || this.status.state !== 'starting') throw err;
         const port = await freePort();
         const notice = `${c}: port ${this.port(c)} was taken while starting; using ${port}`;
         this.say(notice);
