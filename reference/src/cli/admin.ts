@@ -5,6 +5,11 @@
 import { Command } from 'commander';
 import { ConfigError } from '../common/config.js';
 import { registerDatabaseCommands } from './commands/database.js';
+import { registerSecretsCommands } from './commands/secrets.js';
+import { registerOrgCommands } from './commands/orgs.js';
+import { registerUserCommands } from './commands/users.js';
+import { registerPolicyCommands } from './commands/policies.js';
+import { registerApiKeyCommands } from './commands/apikeys.js';
 
 const program = new Command('aigos-admin')
   .description('AIGOS Control Plane operator commands')
@@ -12,6 +17,11 @@ const program = new Command('aigos-admin')
   .configureOutput({ outputError: (str, write) => write(str) });
 
 registerDatabaseCommands(program);
+registerSecretsCommands(program);
+registerOrgCommands(program);
+registerUserCommands(program);
+registerPolicyCommands(program);
+registerApiKeyCommands(program);
 
 try {
   await program.parseAsync();

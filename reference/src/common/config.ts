@@ -1,6 +1,7 @@
 // Configuration comes only from the seed's environment variables (CP-02 §4.3),
 // declared once here with a description, default, and which services require it.
 // The README's configuration table is generated from this list (npm run docs:config).
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 export const SERVICES = ['gateway', 'api', 'ca', 'web'] as const;
@@ -44,6 +45,25 @@ const url = (protocols: string[]) =>
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+// TRUST_PROXY: keywords or IPv4/IPv6 addresses with an optional /prefix
+const PROXY_KEYWORDS = ['loopback', 'linklocal', 'uniquelocal', 'none'];
+const trustProxyList = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .refine(
+    (items) =>
+      items.length > 0 &&
+      items.every((item) => {
+        if (PROXY_KEYWORDS.includes(item)) return true;
+        const [addr, bits, extra] = item.split('/');
+        const family = isIP(addr ?? '');
+        if (!family || extra !== undefined) return false;
+        if (bits === undefined) return true;
+        return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+      }),
+    'must be a comma-separated list of CIDRs, addresses, loopback, linklocal, uniquelocal or none',
+  );
 
 const secret256 = z.string().min(32, 'must be at least 32 characters (256 bits)');
 
@@ -164,6 +184,55 @@ export const VARIABLES = {
     description: 'OIDC redirect URI registered at the IdP.',
     schema: url(['http:', 'https:']),
   },
+  OAUTH_PROVIDER: {
+    description:
+      'Shape of the OAUTH_* provider: azure, okta, google or generic (claims and checks differ). Group-to-role mapping needs AUTH_CONFIG_FILE.',
+    default: 'generic',
+    schema: z.enum(['azure', 'okta', 'google', 'generic'], { message: 'must be azure, okta, google or generic' }),
+  },
+  AUTH_CONFIG_FILE: {
+    description:
+      'YAML or JSON file with the seed\'s `auth:` block (auth.oauth: one provider or a list; auth.saml). Overrides the OAUTH_* shortcut.',
+    schema: z.string().min(1),
+  },
+  TRUST_PROXY: {
+    description:
+      'Comma-separated proxies whose X-Forwarded-For is believed when resolving the client address (rate limits, lockout, audit): CIDRs, addresses, loopback, linklocal, uniquelocal, or none.',
+    default: 'loopback',
+    schema: trustProxyList,
+  },
+  ACCESS_TOKEN_TTL_SECONDS: {
+    description: 'Lifetime of the ES256 access tokens (JWT) issued from a session at POST /auth/token.',
+    default: '900',
+    schema: integer(60, 86_400),
+  },
+  JWT_KEY_ROTATION_HOURS: {
+    description:
+      'Age after which the api rotates the token signing key (the previous key verifies until its tokens expire). 0 rotates only on demand.',
+    default: '720',
+    schema: integer(0, 87_600),
+  },
+  AUTH_RATE_LIMIT_RPS: {
+    description: 'Requests per second each client address may make to /auth/* (the seed\'s 10 r/s). 0 disables.',
+    default: '10',
+    schema: integer(0, 100_000),
+  },
+  AUTH_RATE_LIMIT_BURST: {
+    description: 'Requests above AUTH_RATE_LIMIT_RPS accepted at once before 429 (the seed\'s burst 5).',
+    default: '5',
+    schema: integer(0, 100_000),
+  },
+  AUTH_LOCKOUT_THRESHOLD: {
+    description:
+      'Failed logins of one account within AUTH_LOCKOUT_SECONDS that lock it for AUTH_LOCKOUT_SECONDS (from the 3rd failure each attempt is slowed). A source address is blocked after 5x as many.',
+    default: '10',
+    schema: integer(2, 1_000),
+  },
+  AUTH_LOCKOUT_SECONDS: {
+    description: 'Failure-counting window and lock duration of AUTH_LOCKOUT_THRESHOLD.',
+    default: '900',
+    schema: integer(1, 86_400),
+  },
   CA_ISSUER_NAME: {
     description: 'Common name of the issuing CA.',
     default: 'AIGOS CA',
@@ -174,9 +243,45 @@ export const VARIABLES = {
     default: '365',
     schema: integer(1, 3650),
   },
-  CA_ROOT_KEY_PATH: { description: 'Path of the CA root key (PEM).', schema: z.string().min(1) },
-  CA_ROOT_CERT_PATH: { description: 'Path of the CA root certificate (PEM).', schema: z.string().min(1) },
-  SIGNING_KEY_PATH: { description: 'Path of the ECDSA P-256 signing key (PEM).', schema: z.string().min(1) },
+  CA_ROOT_KEY_PATH: {
+    description:
+      'Path of the CA root key (PEM). Only `aigos-admin secrets generate` uses it (to issue the issuing CA); the CA service never reads it, so it can be kept offline.',
+    schema: z.string().min(1),
+  },
+  CA_ROOT_CERT_PATH: {
+    description:
+      'Path of the CA root certificate (PEM). Set together with SIGNING_KEY_PATH to enable issuance; without both the CA service starts but answers 503 CA_NOT_CONFIGURED.',
+    schema: z.string().min(1),
+  },
+  SIGNING_KEY_PATH: {
+    description:
+      'Path of the ECDSA P-256 signing key (PEM): the issuing CA key the CA service signs certificates and CRLs with.',
+    schema: z.string().min(1),
+  },
+  CA_ISSUING_CERT_PATH: {
+    description:
+      'Path of the issuing CA certificate (PEM) for SIGNING_KEY_PATH, signed by the root. Defaults to signing.crt beside SIGNING_KEY_PATH.',
+    schema: z.string().min(1),
+  },
+  CA_OCSP_CERT_PATH: {
+    description:
+      'Path of the delegated OCSP responder certificate (PEM), signed by the issuing CA. Defaults to ocsp.crt beside SIGNING_KEY_PATH.',
+    schema: z.string().min(1),
+  },
+  CA_OCSP_KEY_PATH: {
+    description: 'Path of the OCSP responder key (PEM). Defaults to ocsp.key beside SIGNING_KEY_PATH.',
+    schema: z.string().min(1),
+  },
+  CA_PUBLIC_URL: {
+    description:
+      'Base URL relying parties reach the CA at; the OCSP, CRL and issuer URLs written into certificates live under it. Defaults to PUBLIC_URL + /ca (through the gateway).',
+    schema: url(['http:', 'https:']),
+  },
+  CA_COMPLIANCE_THRESHOLD: {
+    description: 'Lowest compliance score (0-100) an asset needs to be certified (the seed alerts below 70).',
+    default: '70',
+    schema: integer(0, 100),
+  },
   WEB_ROOT: {
     description: 'Directory of the built dashboard served by the web service (defaults to the packaged one).',
     schema: z.string().min(1),
@@ -185,6 +290,58 @@ export const VARIABLES = {
     description: 'How long SIGTERM waits for in-flight requests before closing connections.',
     default: '8000',
     schema: integer(0, 60_000),
+  },
+  EVIDENCE_MAX_BYTES: {
+    description: 'Largest evidence file the api accepts, in bytes (25 MiB by default).',
+    default: '26214400',
+    schema: integer(1_024, 1_073_741_824),
+  },
+  RATE_LIMIT_WINDOW_MS: {
+    description: 'Sliding window of the API rate limits, per API key (or user) and route, in milliseconds.',
+    default: '60000',
+    schema: integer(1_000, 3_600_000),
+  },
+  RATE_LIMIT_EVENTS_PUSH: {
+    description:
+      'Requests per window on POST /v1/events (critical events are never limited there). 0 disables.',
+    default: '6000',
+    schema: integer(0, 10_000_000),
+  },
+  RATE_LIMIT_EVENTS_BATCH: {
+    description: 'Requests per window on POST /v1/events/batch (up to 1000 events each). 0 disables.',
+    default: '600',
+    schema: integer(0, 10_000_000),
+  },
+  RATE_LIMIT_EVENTS_READ: {
+    description: 'Requests per window on each read route of the events API. 0 disables.',
+    default: '6000',
+    schema: integer(0, 10_000_000),
+  },
+  INTEGRITY_CHECKPOINT_INTERVAL_MS: {
+    description:
+      'How often the api computes a Merkle checkpoint over newly received events of each organization. 0 disables the timer (on demand still works).',
+    default: '3600000',
+    schema: integer(0, 7 * 24 * 3600 * 1000),
+  },
+  WS_HEARTBEAT_MS: {
+    description: 'WebSocket ping interval; a client that misses one pong is disconnected.',
+    default: '30000',
+    schema: integer(1_000, 600_000),
+  },
+  WS_MAX_BUFFERED_BYTES: {
+    description: 'Bytes queued for one WebSocket client before it is dropped as a slow consumer (close code 4008).',
+    default: '1048576',
+    schema: integer(1_024, 1_073_741_824),
+  },
+  GRAPHQL_MAX_DEPTH: {
+    description: 'Deepest selection nesting a GraphQL operation may have.',
+    default: '8',
+    schema: integer(1, 100),
+  },
+  GRAPHQL_MAX_COST: {
+    description: 'Largest estimated cost of a GraphQL operation (one per field, list fields times their limit).',
+    default: '5000',
+    schema: integer(1, 10_000_000),
   },
   SMTP_HOST: { description: 'SMTP server for notifications (optional).', schema: z.string().min(1) },
   SMTP_PORT: { description: 'SMTP port.', default: '587', schema: port },

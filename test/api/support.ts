@@ -1,0 +1,124 @@
+// Helpers of the api integration tests: one real local deployment per test file (through
+// the harness), operator commands through `exec`, HTTP through the gateway, and direct
+// PostgreSQL connections as the application role (RLS checks) or the superuser (used
+// only to simulate tampering).
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+import { TestDeployment } from '../support/harness.js';
+
+export interface ApiEnv {
+  dep: TestDeployment;
+  gateway: string;
+  /** admin key of the seeded `default` organization (scopes *) */
+  adminKey: string;
+  appDbUrl: string;
+  superDbUrl: string;
+  /** run `aigos-admin ...` with the deployment's configuration */
+  admin: (...args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
+  close: () => Promise<void>;
+}
+
+export async function startApiDeployment(): Promise<ApiEnv> {
+  const dep = await TestDeployment.start();
+  const admin = (...args: string[]) => dep.handle.exec(['aigos-admin', ...args]);
+  const created = await admin('apikey', 'create', '--org', 'default', '--role', 'admin', '--scopes', '*', '--name', 'test admin', '--json');
+  if (created.code !== 0) {
+    await dep.destroy();
+    throw new Error(`apikey create failed: ${created.stderr}${created.stdout}`);
+  }
+  const appDbUrl = dep.endpoints.database.url;
+  const password = (await readFile(join(dep.stateDir, 'secrets', 'postgres-superuser-password'), 'utf8')).trim();
+  const u = new URL(appDbUrl);
+  const superDbUrl = `postgres://postgres:${encodeURIComponent(password)}@${u.host}${u.pathname}`;
+  const pools: pg.Pool[] = [];
+  return {
+    dep,
+    gateway: dep.endpoints.gateway,
+    adminKey: (JSON.parse(created.stdout) as { key: string }).key,
+    appDbUrl,
+    superDbUrl,
+    admin,
+    close: async () => {
+      await Promise.allSettled(pools.map((p) => p.end()));
+      await dep.destroy();
+    },
+  };
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+/** One API call through the gateway. `body` objects are sent as JSON; strings as given. */
+export async function call<T = any>(
+  env: Pick<ApiEnv, 'gateway'>,
+  method: string,
+  path: string,
+  opts: { key?: string | null; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  if (opts.key) headers.authorization = `Bearer ${opts.key}`;
+  let body: BodyInit | undefined;
+  if (opts.body instanceof FormData) body = opts.body;
+  else if (typeof opts.body === 'string' || opts.body instanceof Uint8Array) body = opts.body as BodyInit;
+  else if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(`${env.gateway}${path}`, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown = text;
+  if ((res.headers.get('content-type') ?? '').includes('application/json') && text) parsed = JSON.parse(text);
+  return { status: res.status, headers: res.headers, body: parsed as T, text };
+}
+
+/** An authenticated caller bound to one key. */
+export function client(env: Pick<ApiEnv, 'gateway'>, key: string) {
+  return <T = any>(method: string, path: string, opts: { body?: unknown; headers?: Record<string, string> } = {}) =>
+    call<T>(env, method, path, { ...opts, key });
+}
+
+export async function createKey(
+  env: ApiEnv,
+  org: string,
+  role: 'admin' | 'editor' | 'viewer',
+  scopes: string,
+  extra: string[] = [],
+): Promise<string> {
+  const r = await env.admin('apikey', 'create', '--org', org, '--role', role, '--scopes', scopes, '--json', ...extra);
+  if (r.code !== 0) throw new Error(`apikey create failed (${r.code}): ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { key: string }).key;
+}
+
+export async function createOrg(env: ApiEnv, slug: string): Promise<string> {
+  const r = await env.admin('org', 'create', '--name', `Org ${slug}`, '--slug', slug, '--plan', 'team', '--json');
+  if (r.code !== 0) throw new Error(`org create failed (${r.code}): ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { id: string }).id;
+}
+
+/** Run fn with a fresh connection (closed afterwards). */
+export async function withDb<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+export function card(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'Credit scoring model',
+    description: 'Scores consumer credit applications for the retail lending desk.',
+    owner: { name: 'Ada Owner', email: 'ada@example.com', team: 'Risk Analytics' },
+    technical: { type: 'model', framework: 'xgboost', model: 'credit-v3' },
+    classification: { riskLevel: 'high', rationale: 'Annex III 5(b): creditworthiness of natural persons' },
+    jurisdictions: ['EU', 'DE'],
+    ...overrides,
+  };
+}
