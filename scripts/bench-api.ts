@@ -44,14 +44,20 @@ interface Endpoints {
 }
 
 function harness(argv: string[], state: string): { stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...argv.slice(0, 1), '--target', 'local', '--state', state, ...argv.slice(1)], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (r.status !== 0) throw new Error(`aigos-harness ${argv.join(' ')} failed (${r.status}):\n${r.stderr}${r.stdout}`);
+  const r = spawnSync(
+    process.execPath,
+    [cli, ...argv.slice(0, 1), '--target', 'local', '--state', state, ...argv.slice(1)],
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  if (r.status !== 0)
+    throw new Error(`aigos-harness ${argv.join(' ')} failed (${r.status}):\n${r.stderr}${r.stdout}`);
   return { stdout: r.stdout, stderr: r.stderr };
 }
-const admin = (state: string, ...argv: string[]) => harness(['exec', '--', 'aigos-admin', ...argv], state).stdout;
+const admin = (state: string, ...argv: string[]) =>
+  harness(['exec', '--', 'aigos-admin', ...argv], state).stdout;
 
 // ---- data ----------------------------------------------------------------------------
 
@@ -59,7 +65,18 @@ const RISKS = ['minimal', 'limited', 'high', 'unacceptable'] as const;
 const TYPES = ['model', 'agent', 'api_client', 'framework', 'pipeline'] as const;
 const GOV = ['draft', 'linked', 'approved', 'production'] as const;
 const JUR = [['EU'], ['EU', 'DE'], ['US'], ['US', 'US-CA'], ['EU', 'US'], ['GB']];
-const WORDS = ['fraud', 'churn', 'credit', 'support', 'triage', 'pricing', 'search', 'vision', 'forecast', 'routing'];
+const WORDS = [
+  'fraud',
+  'churn',
+  'credit',
+  'support',
+  'triage',
+  'pricing',
+  'search',
+  'vision',
+  'forecast',
+  'routing',
+];
 
 function makeCard(i: number, prefix: string): Record<string, unknown> {
   const risk = RISKS[i % 20 === 0 ? 3 : i % 3]!;
@@ -69,17 +86,36 @@ function makeCard(i: number, prefix: string): Record<string, unknown> {
     name: `${word[0]!.toUpperCase()}${word.slice(1)} ${TYPES[i % 5]} ${i}`,
     description: `Benchmark asset ${i}: ${word} workload used to exercise listing, filtering and evaluation at scale.`,
     version: '1.0.0',
-    owner: { name: `Owner ${i % 50}`, email: `owner${i % 50}@bench.example`, ...(i % 4 ? { team: `Team ${i % 12}` } : {}) },
-    technical: { type: TYPES[i % 5], framework: ['pytorch', 'xgboost', 'langgraph', 'sklearn'][i % 4], ...(i % 3 ? { model: `m-${i % 97}` } : {}), ...(i % 7 === 0 ? { provider: 'openai' } : {}) },
+    owner: {
+      name: `Owner ${i % 50}`,
+      email: `owner${i % 50}@bench.example`,
+      ...(i % 4 ? { team: `Team ${i % 12}` } : {}),
+    },
+    technical: {
+      type: TYPES[i % 5],
+      framework: ['pytorch', 'xgboost', 'langgraph', 'sklearn'][i % 4],
+      ...(i % 3 ? { model: `m-${i % 97}` } : {}),
+      ...(i % 7 === 0 ? { provider: 'openai' } : {}),
+    },
     classification: {
       riskLevel: risk,
       ...(i % 5 ? { rationale: `Classified ${risk} after the intake review of benchmark asset ${i}.` } : {}),
-      riskFactors: { customerFacing: i % 2 === 0, piiProcessing: ['yes', 'no', 'unknown'][i % 3], highStakesDecisions: i % 9 === 0, autonomousDecisions: i % 11 === 0 },
+      riskFactors: {
+        customerFacing: i % 2 === 0,
+        piiProcessing: ['yes', 'no', 'unknown'][i % 3],
+        highStakesDecisions: i % 9 === 0,
+        autonomousDecisions: i % 11 === 0,
+      },
     },
     jurisdictions: JUR[i % JUR.length],
     ...(i % 3 === 0 ? { goldenThread: { system: 'jira', ref: `AI-${i}` } } : {}),
-    governance: { status: GOV[i % 4], approvals: i % 4 === 3 ? [{ role: 'owner', name: 'Bench Approver', date: '2025-01-01' }] : [] },
-    ...(i % 6 === 0 ? { constraints: { humanApprovalRequired: ['decline'], monitoring: { logAllDecisions: true } } } : {}),
+    governance: {
+      status: GOV[i % 4],
+      approvals: i % 4 === 3 ? [{ role: 'owner', name: 'Bench Approver', date: '2025-01-01' }] : [],
+    },
+    ...(i % 6 === 0
+      ? { constraints: { humanApprovalRequired: ['decline'], monitoring: { logAllDecisions: true } } }
+      : {}),
   };
 }
 
@@ -115,12 +151,18 @@ const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
 function get(url: string, key: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { agent, headers: { authorization: `Bearer ${key}`, accept: 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      { agent, headers: { authorization: `Bearer ${key}`, accept: 'application/json' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -142,10 +184,23 @@ interface LoadResult {
 }
 
 /** Open-loop constant-rate driver; at most MAX_IN_FLIGHT requests outstanding. */
-async function openLoop(urls: () => string, key: string, rate: number, durationS: number): Promise<LoadResult> {
+async function openLoop(
+  urls: () => string,
+  key: string,
+  rate: number,
+  durationS: number,
+): Promise<LoadResult> {
   const total = Math.round(rate * durationS);
   const interval = 1000 / rate;
-  const result: LoadResult = { sent: 0, ok: 0, errors: 0, dropped: 0, latencies: [], serviceTimes: [], achievedRps: 0 };
+  const result: LoadResult = {
+    sent: 0,
+    ok: 0,
+    errors: 0,
+    dropped: 0,
+    latencies: [],
+    serviceTimes: [],
+    achievedRps: 0,
+  };
   const pending: Promise<void>[] = [];
   let inFlight = 0;
   const t0 = performance.now() + 20;
@@ -180,10 +235,17 @@ async function openLoop(urls: () => string, key: string, rate: number, durationS
   return result;
 }
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 function summary(xs: number[]) {
   const s = [...xs].sort((a, b) => a - b);
-  return { p50: pct(s, 50), p95: pct(s, 95), p99: pct(s, 99), max: s[s.length - 1] ?? NaN, mean: s.reduce((a, b) => a + b, 0) / (s.length || 1) };
+  return {
+    p50: pct(s, 50),
+    p95: pct(s, 95),
+    p99: pct(s, 99),
+    max: s[s.length - 1] ?? NaN,
+    mean: s.reduce((a, b) => a + b, 0) / (s.length || 1),
+  };
 }
 const ms = (v: number) => `${v.toFixed(2)} ms`;
 
@@ -204,22 +266,65 @@ async function main(): Promise<void> {
     const tag = randomBytes(3).toString('hex');
 
     log(`creating organization bench-${tag} with ${assetCount} asset cards`);
-    const org = JSON.parse(admin(state, 'org', 'create', '--name', `Benchmark ${tag}`, '--slug', `bench-${tag}`, '--plan', 'enterprise', '--json')) as { id: string };
-    const key = (JSON.parse(admin(state, 'apikey', 'create', '--org', `bench-${tag}`, '--role', 'admin', '--scopes', '*', '--name', 'bench', '--json')) as { key: string }).key;
+    const org = JSON.parse(
+      admin(
+        state,
+        'org',
+        'create',
+        '--name',
+        `Benchmark ${tag}`,
+        '--slug',
+        `bench-${tag}`,
+        '--plan',
+        'enterprise',
+        '--json',
+      ),
+    ) as { id: string };
+    const key = (
+      JSON.parse(
+        admin(
+          state,
+          'apikey',
+          'create',
+          '--org',
+          `bench-${tag}`,
+          '--role',
+          'admin',
+          '--scopes',
+          '*',
+          '--name',
+          'bench',
+          '--json',
+        ),
+      ) as { key: string }
+    ).key;
     let t = performance.now();
     await insertAssets(endpoints.database.url, org.id, assetCount, `bench-${tag}`);
     log(`  inserted in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    admin(state, 'policy', 'import', '--source', 'built-in', '--policies', 'eu-ai-act,nist-ai-rmf,iso-42001', '--org', `bench-${tag}`);
+    admin(
+      state,
+      'policy',
+      'import',
+      '--source',
+      'built-in',
+      '--policies',
+      'eu-ai-act,nist-ai-rmf,iso-42001',
+      '--org',
+      `bench-${tag}`,
+    );
     t = performance.now();
     const eval10k = await post(`${base}/api/v1/compliance/evaluate`, key);
     if (eval10k.status !== 200) throw new Error(`evaluate failed: ${eval10k.status} ${eval10k.body}`);
     const eval10kMs = performance.now() - t;
-    const eval10kServer = (JSON.parse(eval10k.body) as { durationMs: number; orgScore: { score: number } });
-    log(`  ${assetCount} assets evaluated against 3 packs in ${(eval10kMs / 1000).toFixed(2)} s (org score ${eval10kServer.orgScore.score})`);
+    const eval10kServer = JSON.parse(eval10k.body) as { durationMs: number; orgScore: { score: number } };
+    log(
+      `  ${assetCount} assets evaluated against 3 packs in ${(eval10kMs / 1000).toFixed(2)} s (org score ${eval10kServer.orgScore.score})`,
+    );
 
     const probe = await get(`${base}/api/v1/assets?limit=50`, key);
     const page = JSON.parse(probe.body) as { items: unknown[]; nextCursor: string };
-    if (probe.status !== 200 || page.items.length !== 50) throw new Error(`unexpected list answer ${probe.status}: ${probe.body.slice(0, 200)}`);
+    if (probe.status !== 200 || page.items.length !== 50)
+      throw new Error(`unexpected list answer ${probe.status}: ${probe.body.slice(0, 200)}`);
     const pageBytes = Buffer.byteLength(probe.body);
 
     // cursors of pages across the whole list, for the deep-page run
@@ -227,29 +332,79 @@ async function main(): Promise<void> {
     let cursor: string | null = page.nextCursor;
     while (cursor && cursors.length < 199) {
       cursors.push(cursor);
-      const next = JSON.parse((await get(`${base}/api/v1/assets?limit=50&cursor=${cursor}`, key)).body) as { nextCursor: string | null };
+      const next = JSON.parse((await get(`${base}/api/v1/assets?limit=50&cursor=${cursor}`, key)).body) as {
+        nextCursor: string | null;
+      };
       cursor = next.nextCursor;
     }
 
     log(`warm-up: 3 s at ${rps} req/s`);
     await openLoop(() => `${base}/api/v1/assets?limit=50`, key, rps, 3);
-    log(`measuring GET /api/v1/assets?limit=50 at ${rps} req/s for ${seconds} s (${flag('direct') ? 'api directly' : 'through the gateway'})`);
+    log(
+      `measuring GET /api/v1/assets?limit=50 at ${rps} req/s for ${seconds} s (${flag('direct') ? 'api directly' : 'through the gateway'})`,
+    );
     const first = await openLoop(() => `${base}/api/v1/assets?limit=50`, key, rps, seconds);
     let n = 0;
     log(`measuring deep pages (${cursors.length} cursors) at ${rps} req/s for ${seconds} s`);
-    const deep = await openLoop(() => `${base}/api/v1/assets?limit=50&cursor=${cursors[n++ % cursors.length]}`, key, rps, seconds);
+    const deep = await openLoop(
+      () => `${base}/api/v1/assets?limit=50&cursor=${cursors[n++ % cursors.length]}`,
+      key,
+      rps,
+      seconds,
+    );
 
     log(`creating organization bench1k-${tag} with ${evalAssets} asset cards for the re-evaluation timing`);
-    const org1k = JSON.parse(admin(state, 'org', 'create', '--name', `Benchmark 1k ${tag}`, '--slug', `bench1k-${tag}`, '--plan', 'enterprise', '--json')) as { id: string };
-    const key1k = (JSON.parse(admin(state, 'apikey', 'create', '--org', `bench1k-${tag}`, '--role', 'admin', '--scopes', '*', '--json')) as { key: string }).key;
+    const org1k = JSON.parse(
+      admin(
+        state,
+        'org',
+        'create',
+        '--name',
+        `Benchmark 1k ${tag}`,
+        '--slug',
+        `bench1k-${tag}`,
+        '--plan',
+        'enterprise',
+        '--json',
+      ),
+    ) as { id: string };
+    const key1k = (
+      JSON.parse(
+        admin(
+          state,
+          'apikey',
+          'create',
+          '--org',
+          `bench1k-${tag}`,
+          '--role',
+          'admin',
+          '--scopes',
+          '*',
+          '--json',
+        ),
+      ) as { key: string }
+    ).key;
     await insertAssets(endpoints.database.url, org1k.id, evalAssets, `bench1k-${tag}`);
-    admin(state, 'policy', 'import', '--source', 'built-in', '--policies', 'eu-ai-act,nist-ai-rmf,iso-42001', '--org', `bench1k-${tag}`);
+    admin(
+      state,
+      'policy',
+      'import',
+      '--source',
+      'built-in',
+      '--policies',
+      'eu-ai-act,nist-ai-rmf,iso-42001',
+      '--org',
+      `bench1k-${tag}`,
+    );
     const evals: { clientMs: number; serverMs: number }[] = [];
     for (let i = 0; i < 3; i++) {
       const s = performance.now();
       const r = await post(`${base}/api/v1/compliance/evaluate`, key1k);
       if (r.status !== 200) throw new Error(`evaluate failed: ${r.status} ${r.body}`);
-      evals.push({ clientMs: performance.now() - s, serverMs: (JSON.parse(r.body) as { durationMs: number }).durationMs });
+      evals.push({
+        clientMs: performance.now() - s,
+        serverMs: (JSON.parse(r.body) as { durationMs: number }).durationMs,
+      });
     }
 
     const lat = summary(first.latencies);
@@ -260,32 +415,69 @@ async function main(): Promise<void> {
       target: base,
       assets: assetCount,
       pageBytes,
-      list: { rps, seconds, sent: first.sent, ok: first.ok, errors: first.errors, dropped: first.dropped, achievedRps: first.achievedRps, latencyMs: lat, serviceTimeMs: svc },
-      deepPages: { sent: deep.sent, ok: deep.ok, errors: deep.errors, dropped: deep.dropped, latencyMs: deepLat },
+      list: {
+        rps,
+        seconds,
+        sent: first.sent,
+        ok: first.ok,
+        errors: first.errors,
+        dropped: first.dropped,
+        achievedRps: first.achievedRps,
+        latencyMs: lat,
+        serviceTimeMs: svc,
+      },
+      deepPages: {
+        sent: deep.sent,
+        ok: deep.ok,
+        errors: deep.errors,
+        dropped: deep.dropped,
+        latencyMs: deepLat,
+      },
       evaluate1k: { runs: evals, medianMs: evalMedian },
       evaluate10k: { clientMs: eval10kMs, serverMs: eval10kServer.durationMs },
       budgets: {
-        listP99: { budgetMs: BUDGET_P99_MS, observedMs: lat.p99, passed: lat.p99 <= BUDGET_P99_MS && first.errors === 0 && first.dropped === 0 },
-        evaluate1k: { budgetMs: BUDGET_EVAL_MS, observedMs: evalMedian, passed: evals.every((e) => e.clientMs <= BUDGET_EVAL_MS) },
+        listP99: {
+          budgetMs: BUDGET_P99_MS,
+          observedMs: lat.p99,
+          passed: lat.p99 <= BUDGET_P99_MS && first.errors === 0 && first.dropped === 0,
+        },
+        evaluate1k: {
+          budgetMs: BUDGET_EVAL_MS,
+          observedMs: evalMedian,
+          passed: evals.every((e) => e.clientMs <= BUDGET_EVAL_MS),
+        },
       },
     };
     if (flag('json')) {
       process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     } else {
-      const line = (s: ReturnType<typeof summary>) => `p50 ${ms(s.p50)}  p95 ${ms(s.p95)}  p99 ${ms(s.p99)}  max ${ms(s.max)}`;
+      const line = (s: ReturnType<typeof summary>) =>
+        `p50 ${ms(s.p50)}  p95 ${ms(s.p95)}  p99 ${ms(s.p99)}  max ${ms(s.max)}`;
       console.log(`AIGOS api benchmark (${base}, Node ${process.version})`);
-      console.log(`GET /api/v1/assets?limit=50, ${assetCount} assets in the organization, ${pageBytes} bytes per page`);
-      console.log(`  first page, ${rps} req/s for ${seconds} s: ${first.ok}/${first.sent} ok, ${first.errors} errors, ${first.dropped} dropped, ${first.achievedRps.toFixed(1)} req/s achieved`);
+      console.log(
+        `GET /api/v1/assets?limit=50, ${assetCount} assets in the organization, ${pageBytes} bytes per page`,
+      );
+      console.log(
+        `  first page, ${rps} req/s for ${seconds} s: ${first.ok}/${first.sent} ok, ${first.errors} errors, ${first.dropped} dropped, ${first.achievedRps.toFixed(1)} req/s achieved`,
+      );
       console.log(`    latency from due time: ${line(lat)}`);
       console.log(`    service time:          ${line(svc)}`);
       console.log(`  deep pages (cursors over the whole list): ${deep.ok}/${deep.sent} ok`);
       console.log(`    latency from due time: ${line(deepLat)}`);
-      console.log(`Compliance re-evaluation, ${evalAssets} assets x 3 packs (eu-ai-act, nist-ai-rmf, iso-42001):`);
-      evals.forEach((e, i) => console.log(`  run ${i + 1}: ${(e.clientMs / 1000).toFixed(3)} s (server ${e.serverMs} ms)`));
+      console.log(
+        `Compliance re-evaluation, ${evalAssets} assets x 3 packs (eu-ai-act, nist-ai-rmf, iso-42001):`,
+      );
+      evals.forEach((e, i) =>
+        console.log(`  run ${i + 1}: ${(e.clientMs / 1000).toFixed(3)} s (server ${e.serverMs} ms)`),
+      );
       console.log(`  (scale: ${assetCount} assets x 3 packs in ${(eval10kMs / 1000).toFixed(2)} s)`);
       console.log('Budgets:');
-      console.log(`  list p99 <= ${BUDGET_P99_MS} ms at ${rps} req/s: ${report.budgets.listP99.passed ? 'PASS' : 'FAIL'} (${ms(lat.p99)})`);
-      console.log(`  1k re-evaluation <= ${BUDGET_EVAL_MS / 1000} s: ${report.budgets.evaluate1k.passed ? 'PASS' : 'FAIL'} (median ${(evalMedian / 1000).toFixed(3)} s)`);
+      console.log(
+        `  list p99 <= ${BUDGET_P99_MS} ms at ${rps} req/s: ${report.budgets.listP99.passed ? 'PASS' : 'FAIL'} (${ms(lat.p99)})`,
+      );
+      console.log(
+        `  1k re-evaluation <= ${BUDGET_EVAL_MS / 1000} s: ${report.budgets.evaluate1k.passed ? 'PASS' : 'FAIL'} (median ${(evalMedian / 1000).toFixed(3)} s)`,
+      );
     }
     process.exitCode = report.budgets.listP99.passed && report.budgets.evaluate1k.passed ? 0 : 1;
   } finally {

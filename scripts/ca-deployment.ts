@@ -165,11 +165,22 @@ export async function startCaDeployment(
   if (!stateDir) {
     tmp = await mkdtemp(join(tmpdir(), 'aigos-ca-'));
     stateDir = join(tmp, 'state');
-    const up = await runNode(
+    // other deployments on this machine can take a port between the harness choosing it
+    // and a service binding it; one more attempt in a fresh state directory then
+    let up = await runNode(
       [HARNESS, 'up', '--target', 'local', '--state', stateDir, '--json'],
       process.env,
       150_000,
     );
+    if (up.code !== 0 && /already in use|EADDRINUSE/.test(up.stderr)) {
+      await runNode([HARNESS, 'down', '--target', 'local', '--state', stateDir], process.env, 60_000);
+      await rm(stateDir, { recursive: true, force: true });
+      up = await runNode(
+        [HARNESS, 'up', '--target', 'local', '--state', stateDir, '--json'],
+        process.env,
+        150_000,
+      );
+    }
     if (up.code !== 0) {
       await runNode([HARNESS, 'down', '--target', 'local', '--state', stateDir], process.env, 60_000);
       await rm(tmp, { recursive: true, force: true });

@@ -24,7 +24,12 @@ describe('create, read, update', () => {
     expect(r.status).toBe(201);
     expect(r.body.id).toMatch(/^aigrc-\d{4}-[0-9a-f]{8}$/);
     expect(r.headers.get('location')).toBe(`/api/v1/assets/${r.body.id}`);
-    expect(r.body).toMatchObject({ status: 'draft', revision: 1, jurisdictions: ['EU', 'US-CA'], governance: { status: 'draft', approvals: [] } });
+    expect(r.body).toMatchObject({
+      status: 'draft',
+      revision: 1,
+      jurisdictions: ['EU', 'US-CA'],
+      governance: { status: 'draft', approvals: [] },
+    });
     expect(r.body.compliance).toMatchObject({ score: null });
     const got = await api('GET', `/api/v1/assets/${r.body.id}`);
     expect(got.body).toEqual(r.body);
@@ -61,7 +66,12 @@ describe('create, read, update', () => {
     const dup = await api('POST', '/api/v1/assets', { body: card({ jurisdictions: ['DE', 'de'] }) });
     expect(dup.body.error.details).toEqual([expect.objectContaining({ path: 'jurisdictions[1]' })]);
     const missing = await api('POST', '/api/v1/assets', { body: {} });
-    expect(missing.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['classification', 'name', 'owner', 'technical']);
+    expect(missing.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual([
+      'classification',
+      'name',
+      'owner',
+      'technical',
+    ]);
   });
 
   it('refuses a duplicate card id with 409', async () => {
@@ -75,7 +85,12 @@ describe('create, read, update', () => {
   it('updates with merge-patch semantics, optimistic revisions, and validates the merged card', async () => {
     const { body: created } = await api('POST', '/api/v1/assets', { body: card() });
     const p = await api('PATCH', `/api/v1/assets/${created.id}`, {
-      body: { revision: 1, owner: { team: 'Credit Risk' }, goldenThread: { system: 'jira', ref: 'AI-7' }, technical: { model: null } },
+      body: {
+        revision: 1,
+        owner: { team: 'Credit Risk' },
+        goldenThread: { system: 'jira', ref: 'AI-7' },
+        technical: { model: null },
+      },
     });
     expect(p.status).toBe(200);
     expect(p.body.revision).toBe(2);
@@ -85,17 +100,29 @@ describe('create, read, update', () => {
     const stale = await api('PATCH', `/api/v1/assets/${created.id}`, { body: { revision: 1, name: 'x' } });
     expect(stale.status).toBe(409);
     expect(stale.body.error.code).toBe('REVISION_CONFLICT');
-    const invalid = await api('PATCH', `/api/v1/assets/${created.id}`, { body: { classification: { riskLevel: 'huge' }, owner: { email: null } } });
+    const invalid = await api('PATCH', `/api/v1/assets/${created.id}`, {
+      body: { classification: { riskLevel: 'huge' }, owner: { email: null } },
+    });
     expect(invalid.status).toBe(400);
-    expect(invalid.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['classification.riskLevel', 'owner.email']);
-    const idChange = await api('PATCH', `/api/v1/assets/${created.id}`, { body: { id: 'other', status: 'retired' } });
+    expect(invalid.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual([
+      'classification.riskLevel',
+      'owner.email',
+    ]);
+    const idChange = await api('PATCH', `/api/v1/assets/${created.id}`, {
+      body: { id: 'other', status: 'retired' },
+    });
     expect(idChange.status).toBe(400);
     const same = await api('PATCH', `/api/v1/assets/${created.id}`, { body: { name: p.body.name } });
     expect(same.body.revision).toBe(2);
   });
 
   it('answers 404 for unknown ids and ids that cannot exist', async () => {
-    for (const id of ['aigrc-2020-deadbeef', '00000000-0000-0000-0000-000000000000', '%20bad%20id', 'x'.repeat(300)]) {
+    for (const id of [
+      'aigrc-2020-deadbeef',
+      '00000000-0000-0000-0000-000000000000',
+      '%20bad%20id',
+      'x'.repeat(300),
+    ]) {
       const r = await api('GET', `/api/v1/assets/${id}`);
       expect(r.status, id).toBe(404);
       expect(r.body.error.code).toBe('NOT_FOUND');
@@ -108,17 +135,24 @@ describe('lifecycle', () => {
     const { body: a } = await api('POST', '/api/v1/assets', { body: card() });
     const skip = await api('POST', `/api/v1/assets/${a.id}/lifecycle`, { body: { status: 'retired' } });
     expect(skip.status).toBe(409);
-    expect(skip.body.error).toMatchObject({ code: 'INVALID_TRANSITION', details: [{ from: 'draft', to: 'retired', allowed: ['registered'] }] });
+    expect(skip.body.error).toMatchObject({
+      code: 'INVALID_TRANSITION',
+      details: [{ from: 'draft', to: 'retired', allowed: ['registered'] }],
+    });
     const reg = await api('POST', `/api/v1/assets/${a.id}/lifecycle`, { body: { status: 'registered' } });
     expect(reg.body).toMatchObject({ status: 'registered', revision: 2 });
     expect(reg.body.registeredAt).not.toBeNull();
     const ret = await api('POST', `/api/v1/assets/${a.id}/lifecycle`, { body: { status: 'retired' } });
     expect(ret.body.status).toBe('retired');
-    expect((await api('POST', `/api/v1/assets/${a.id}/lifecycle`, { body: { status: 'registered' } })).status).toBe(409);
+    expect(
+      (await api('POST', `/api/v1/assets/${a.id}/lifecycle`, { body: { status: 'registered' } })).status,
+    ).toBe(409);
     const edit = await api('PATCH', `/api/v1/assets/${a.id}`, { body: { name: 'again' } });
     expect(edit.status).toBe(409);
     expect(edit.body.error.code).toBe('ASSET_RETIRED');
-    expect((await api('POST', `/api/v1/assets/${a.id}/lifecycle`, { body: { status: 'draft' } })).status).toBe(400);
+    expect(
+      (await api('POST', `/api/v1/assets/${a.id}/lifecycle`, { body: { status: 'draft' } })).status,
+    ).toBe(400);
   });
 });
 
@@ -130,7 +164,10 @@ describe('listing', () => {
       card({
         id: `${tag}-${String(i).padStart(3, '0')}`,
         name: `${i % 2 ? 'Fraud' : 'Churn'} model ${i}`,
-        classification: { riskLevel: ['minimal', 'limited', 'high'][i % 3], rationale: 'bulk import for the listing tests' },
+        classification: {
+          riskLevel: ['minimal', 'limited', 'high'][i % 3],
+          rationale: 'bulk import for the listing tests',
+        },
         jurisdictions: i % 5 === 0 ? ['US'] : ['EU'],
         technical: { type: i % 4 === 0 ? 'agent' : 'model' },
       }),
@@ -145,10 +182,10 @@ describe('listing', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const r: { status: number; body: { items: { id: string }[]; nextCursor: string | null; limit: number } } = await api(
-        'GET',
-        `/api/v1/assets?limit=50${cursor ? `&cursor=${cursor}` : ''}`,
-      );
+      const r: {
+        status: number;
+        body: { items: { id: string }[]; nextCursor: string | null; limit: number };
+      } = await api('GET', `/api/v1/assets?limit=50${cursor ? `&cursor=${cursor}` : ''}`);
       expect(r.status).toBe(200);
       expect(r.body.limit).toBe(50);
       seen.push(...r.body.items.map((a) => a.id));
@@ -185,9 +222,18 @@ describe('listing', () => {
   it('filters by risk level, type, jurisdiction, status and searches by words and prefixes', async () => {
     const high = await api('GET', `/api/v1/assets?riskLevel=high&q=${tag}&limit=200`);
     expect(high.body.items.length).toBe(43);
-    expect(high.body.items.every((a: { classification: { riskLevel: string } }) => a.classification.riskLevel === 'high')).toBe(true);
+    expect(
+      high.body.items.every(
+        (a: { classification: { riskLevel: string } }) => a.classification.riskLevel === 'high',
+      ),
+    ).toBe(true);
     const multi = await api('GET', `/api/v1/assets?riskLevel=high,minimal&type=agent&q=${tag}&limit=200`);
-    expect(multi.body.items.every((a: { technical: { type: string }; classification: { riskLevel: string } }) => a.technical.type === 'agent' && a.classification.riskLevel !== 'limited')).toBe(true);
+    expect(
+      multi.body.items.every(
+        (a: { technical: { type: string }; classification: { riskLevel: string } }) =>
+          a.technical.type === 'agent' && a.classification.riskLevel !== 'limited',
+      ),
+    ).toBe(true);
     const us = await api('GET', `/api/v1/assets?jurisdiction=us&q=${tag}&limit=200`);
     expect(us.body.items.length).toBe(26);
     const fraud = await api('GET', `/api/v1/assets?q=fra%20${tag}&limit=200`);
@@ -215,7 +261,10 @@ describe('listing', () => {
     for (const [qs, path] of cases) {
       const r = await api('GET', `/api/v1/assets?${qs}`);
       expect(r.status, qs).toBe(400);
-      expect(r.body.error.details.map((d: { path: string }) => d.path), qs).toContain(path);
+      expect(
+        r.body.error.details.map((d: { path: string }) => d.path),
+        qs,
+      ).toContain(path);
     }
   });
 });
@@ -231,17 +280,40 @@ describe('import and export', () => {
       updated: '2025-01-01T00:00:00Z',
       ownership: { owner: { name: 'Dee', email: 'dee@example.com' }, team: 'ML Platform' },
       technical: { type: 'api_client', framework: 'openai-sdk', sourceFiles: ['src/a.py'] },
-      classification: { riskLevel: 'limited', riskFactors: { customerFacing: true, piiProcessing: 'no' }, requiredArtifacts: [] },
-      intent: { linked: true, ticketSystem: 'jira', ticketId: 'AI-42', ticketUrl: 'https://jira.example.com/browse/AI-42' },
-      governance: { status: 'approved', approvals: [{ role: 'owner', name: 'Dee', date: '2025-01-02' }], deployment: { environments: [] } },
+      classification: {
+        riskLevel: 'limited',
+        riskFactors: { customerFacing: true, piiProcessing: 'no' },
+        requiredArtifacts: [],
+      },
+      intent: {
+        linked: true,
+        ticketSystem: 'jira',
+        ticketId: 'AI-42',
+        ticketUrl: 'https://jira.example.com/browse/AI-42',
+      },
+      governance: {
+        status: 'approved',
+        approvals: [{ role: 'owner', name: 'Dee', date: '2025-01-02' }],
+        deployment: { environments: [] },
+      },
     };
-    const first = await api('POST', '/api/v1/assets/import', { body: stringify(upstream), headers: { 'content-type': 'application/yaml' } });
+    const first = await api('POST', '/api/v1/assets/import', {
+      body: stringify(upstream),
+      headers: { 'content-type': 'application/yaml' },
+    });
     expect(first.status, first.text).toBe(201);
     expect(first.body).toMatchObject({ created: 1, updated: 0, unchanged: 0 });
     const got = await api('GET', '/api/v1/assets/aigrc-2025-0a1b2c3d');
     expect(got.body.owner).toEqual({ name: 'Dee', email: 'dee@example.com', team: 'ML Platform' });
-    expect(got.body.goldenThread).toEqual({ system: 'jira', ref: 'AI-42', url: 'https://jira.example.com/browse/AI-42' });
-    const again = await api('POST', '/api/v1/assets/import', { body: stringify(upstream), headers: { 'content-type': 'application/yaml' } });
+    expect(got.body.goldenThread).toEqual({
+      system: 'jira',
+      ref: 'AI-42',
+      url: 'https://jira.example.com/browse/AI-42',
+    });
+    const again = await api('POST', '/api/v1/assets/import', {
+      body: stringify(upstream),
+      headers: { 'content-type': 'application/yaml' },
+    });
     expect(again.body).toMatchObject({ created: 0, updated: 0, unchanged: 1 });
     const changed = await api('POST', '/api/v1/assets/import', {
       body: stringify({ ...upstream, name: 'Upstream card v2' }),
@@ -253,16 +325,27 @@ describe('import and export', () => {
   it('reports every problem of every card in a multi-document import and imports nothing', async () => {
     const yaml = [
       stringify(card({ id: 'imp-ok-1' })),
-      stringify([card({ id: 'imp-bad', owner: { name: 'x' } }), card({ id: 'imp-ok-1', classification: { riskLevel: 'nope' } })]),
+      stringify([
+        card({ id: 'imp-bad', owner: { name: 'x' } }),
+        card({ id: 'imp-ok-1', classification: { riskLevel: 'nope' } }),
+      ]),
     ].join('---\n');
-    const r = await api('POST', '/api/v1/assets/import', { body: yaml, headers: { 'content-type': 'application/yaml' } });
+    const r = await api('POST', '/api/v1/assets/import', {
+      body: yaml,
+      headers: { 'content-type': 'application/yaml' },
+    });
     expect(r.status).toBe(400);
     const paths = r.body.error.details.map((d: { path: string }) => d.path).sort();
     expect(paths).toEqual(['documents[1][0].owner.email', 'documents[1][1].classification.riskLevel']);
     expect((await api('GET', '/api/v1/assets/imp-ok-1')).status).toBe(404);
-    const dup = await api('POST', '/api/v1/assets/import', { body: [card({ id: 'dup-1' }), card({ id: 'dup-1' })] });
+    const dup = await api('POST', '/api/v1/assets/import', {
+      body: [card({ id: 'dup-1' }), card({ id: 'dup-1' })],
+    });
     expect(dup.body.error.details).toEqual([expect.objectContaining({ path: '[1].id', code: 'duplicate' })]);
-    const syntax = await api('POST', '/api/v1/assets/import', { body: 'name: [unclosed', headers: { 'content-type': 'application/yaml' } });
+    const syntax = await api('POST', '/api/v1/assets/import', {
+      body: 'name: [unclosed',
+      headers: { 'content-type': 'application/yaml' },
+    });
     expect(syntax.status).toBe(400);
     expect(syntax.body.error.details[0].message).toMatch(/line \d+/);
     const dry = await api('POST', '/api/v1/assets/import?dryRun=true', { body: [card({ id: 'dry-1' })] });
@@ -278,7 +361,10 @@ describe('import and export', () => {
     const doc = parse(yaml.text) as { kind: string; cards: { id: string; status: string }[] };
     expect(doc.kind).toBe('AssetCardList');
     expect(doc.cards.length).toBeGreaterThan(0);
-    const back = await api('POST', '/api/v1/assets/import', { body: yaml.text, headers: { 'content-type': 'application/yaml' } });
+    const back = await api('POST', '/api/v1/assets/import', {
+      body: yaml.text,
+      headers: { 'content-type': 'application/yaml' },
+    });
     expect(back.status).toBe(201);
     expect(back.body.unchanged).toBe(doc.cards.length);
     const json = await api('GET', '/api/v1/assets/aigrc-2025-0a1b2c3d/export?format=json');
@@ -290,7 +376,9 @@ describe('import and export', () => {
     const { body: a } = await api('POST', '/api/v1/assets', { body: card({ id: 'to-retire' }) });
     await api('POST', `/api/v1/assets/${a.id}/lifecycle`, { body: { status: 'registered' } });
     await api('POST', `/api/v1/assets/${a.id}/lifecycle`, { body: { status: 'retired' } });
-    const r = await api('POST', '/api/v1/assets/import', { body: [card({ id: 'to-retire', name: 'changed' })] });
+    const r = await api('POST', '/api/v1/assets/import', {
+      body: [card({ id: 'to-retire', name: 'changed' })],
+    });
     expect(r.status).toBe(409);
     expect(r.body.error.code).toBe('ASSET_RETIRED');
   });
@@ -298,10 +386,18 @@ describe('import and export', () => {
 
 describe('bad input', () => {
   it('answers malformed JSON, wrong media types and oversized bodies in the envelope', async () => {
-    const bad = await call(env, 'POST', '/api/v1/assets', { key: env.adminKey, body: '{"name": ', headers: { 'content-type': 'application/json' } });
+    const bad = await call(env, 'POST', '/api/v1/assets', {
+      key: env.adminKey,
+      body: '{"name": ',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('INVALID_JSON');
-    const form = await call(env, 'POST', '/api/v1/assets', { key: env.adminKey, body: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const form = await call(env, 'POST', '/api/v1/assets', {
+      key: env.adminKey,
+      body: 'name=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(form.status).toBe(415);
     expect(form.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     const huge = await api('POST', '/api/v1/assets', { body: card({ description: 'x'.repeat(300_000) }) });

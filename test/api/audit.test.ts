@@ -5,7 +5,16 @@
 // first broken link; the NDJSON export can be re-verified independently.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, card, client, createKey, createOrg, startApiDeployment, withDb, type ApiEnv } from './support.js';
+import {
+  call,
+  card,
+  client,
+  createKey,
+  createOrg,
+  startApiDeployment,
+  withDb,
+  type ApiEnv,
+} from './support.js';
 
 let env: ApiEnv;
 let api: ReturnType<typeof client>;
@@ -23,11 +32,14 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function recompute(lines: Record<string, any>[]): { ok: boolean; brokenAt?: number } {
   let prev = '0'.repeat(64);
   for (const [i, e] of lines.entries()) {
     const { id: _id, hash, ...fields } = e;
-    const expected = createHash('sha256').update(canonical({ v: 1, ...fields })).digest('hex');
+    const expected = createHash('sha256')
+      .update(canonical({ v: 1, ...fields }))
+      .digest('hex');
     if (e.seq !== i + 1 || e.prevHash !== prev || expected !== hash) return { ok: false, brokenAt: e.seq };
     prev = hash;
   }
@@ -67,13 +79,19 @@ describe('appending', () => {
     expect(updated.action).toBe('asset.updated');
     expect(updated.beforeDigest).toBe(made.afterDigest);
     expect(updated.prevHash).toBe(made.hash);
-    expect(new Date(updated.occurredAt).getTime()).toBeGreaterThanOrEqual(new Date(made.occurredAt).getTime());
+    expect(new Date(updated.occurredAt).getTime()).toBeGreaterThanOrEqual(
+      new Date(made.occurredAt).getTime(),
+    );
     const operator = await api('GET', '/api/v1/audit?actorType=operator&limit=200');
     expect(operator.body.items.map((e: { action: string }) => e.action)).toContain('apikey.created');
   });
 
   it('serializes concurrent appends into one unbroken chain', async () => {
-    await Promise.all(Array.from({ length: 30 }, (_, i) => api('POST', '/api/v1/assets', { body: card({ name: `Concurrent ${i}` }) })));
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        api('POST', '/api/v1/assets', { body: card({ name: `Concurrent ${i}` }) }),
+      ),
+    );
     const v = await api('GET', '/api/v1/audit/verify');
     expect(v.body).toMatchObject({ ok: true });
     expect(v.body.entries).toBeGreaterThanOrEqual(33);
@@ -87,7 +105,11 @@ describe('appending', () => {
     const vb = await b('GET', '/api/v1/audit/verify');
     expect(vb.body.ok).toBe(true);
     const firstB = await b('GET', '/api/v1/audit?limit=200');
-    expect(firstB.body.items.at(-1)).toMatchObject({ seq: 1, action: 'org.created', prevHash: '0'.repeat(64) });
+    expect(firstB.body.items.at(-1)).toMatchObject({
+      seq: 1,
+      action: 'org.created',
+      prevHash: '0'.repeat(64),
+    });
     expect(firstB.body.items.every((e: { orgId: string }) => e.orgId !== orgId)).toBe(true);
   });
 
@@ -135,7 +157,9 @@ describe('append-only for the application role', () => {
     });
     // the trigger itself, for any role that gets past privileges and RLS (here: a superuser)
     await withDb(env.superDbUrl, async (c) => {
-      await expect(c.query(`UPDATE audit_log SET action = 'asset.forged' WHERE seq = 1`)).rejects.toThrow(/append-only/);
+      await expect(c.query(`UPDATE audit_log SET action = 'asset.forged' WHERE seq = 1`)).rejects.toThrow(
+        /append-only/,
+      );
       await expect(c.query(`DELETE FROM audit_log WHERE seq = 1`)).rejects.toThrow(/append-only/);
     });
     expect((await api('GET', '/api/v1/audit/verify')).body.ok).toBe(true);
@@ -150,7 +174,10 @@ describe('tampering is detected', () => {
     await withDb(env.superDbUrl, async (c) => {
       await c.query('BEGIN');
       await c.query(`SET LOCAL session_replication_role = replica`); // bypasses the trigger, as an attacker with superuser would
-      const r = await c.query(`UPDATE audit_log SET actor_label = 'someone else' WHERE organization_id = $1 AND seq = $2`, [orgId, target]);
+      const r = await c.query(
+        `UPDATE audit_log SET actor_label = 'someone else' WHERE organization_id = $1 AND seq = $2`,
+        [orgId, target],
+      );
       expect(r.rowCount).toBe(1);
       await c.query('COMMIT');
     });
@@ -159,10 +186,27 @@ describe('tampering is detected', () => {
     expect(v.body.firstBroken).toMatchObject({ seq: target, reason: 'hash-mismatch' });
     const exported = await call(env, 'GET', '/api/v1/audit/export', { key: env.adminKey });
     expect(exported.headers.get('content-type')).toMatch(/application\/x-ndjson/);
-    const lines = exported.text.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = exported.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.length).toBe(before.body.entries);
     expect(Object.keys(lines[0]).sort()).toEqual(
-      ['id', 'orgId', 'seq', 'occurredAt', 'actor', 'action', 'target', 'sourceAddress', 'requestId', 'beforeDigest', 'afterDigest', 'prevHash', 'hash'].sort(),
+      [
+        'id',
+        'orgId',
+        'seq',
+        'occurredAt',
+        'actor',
+        'action',
+        'target',
+        'sourceAddress',
+        'requestId',
+        'beforeDigest',
+        'afterDigest',
+        'prevHash',
+        'hash',
+      ].sort(),
     );
     expect(recompute(lines)).toEqual({ ok: false, brokenAt: target });
     // the untampered prefix re-verifies independently
@@ -191,7 +235,10 @@ describe('tampering is detected', () => {
     const d = client(env, await createKey(env, 'audit-d', 'admin', '*'));
     for (let i = 0; i < 3; i++) await d('POST', '/api/v1/assets', { body: card({ name: `D ${i}` }) });
     const exported = await d('GET', '/api/v1/audit/export');
-    const lines = exported.text.trim().split('\n').map((l: string) => JSON.parse(l));
+    const lines = exported.text
+      .trim()
+      .split('\n')
+      .map((l: string) => JSON.parse(l));
     expect(lines.length).toBeGreaterThanOrEqual(5);
     expect(recompute(lines)).toEqual({ ok: true });
   });

@@ -19,19 +19,51 @@ export interface ApiEnv {
   close: () => Promise<void>;
 }
 
-export async function startApiDeployment(): Promise<ApiEnv> {
-  const dep = await TestDeployment.start();
-  const admin = (...args: string[]) => dep.handle.exec(['aigos-admin', ...args]);
-  const created = await admin('apikey', 'create', '--org', 'default', '--role', 'admin', '--scopes', '*', '--name', 'test admin', '--json');
-  if (created.code !== 0) {
-    await dep.destroy();
-    throw new Error(`apikey create failed: ${created.stderr}${created.stdout}`);
+/**
+ * Bring a deployment up and create an admin key. Other test runs on this machine may
+ * take a port between the harness choosing it and a service binding it (the deployment
+ * then fails right after coming up): such a start is torn down and retried.
+ */
+export async function startApiDeployment(attempts = 3): Promise<ApiEnv> {
+  for (let attempt = 1; ; attempt++) {
+    let dep: TestDeployment | undefined;
+    try {
+      dep = await TestDeployment.start();
+      return await prepare(dep);
+    } catch (err) {
+      await dep?.destroy().catch(() => undefined);
+      if (attempt >= attempts) throw err;
+      process.stderr.write(
+        `deployment start failed (attempt ${attempt}): ${(err as Error).message.split('\n')[0]}; retrying\n`,
+      );
+    }
   }
+}
+
+async function prepare(dep: TestDeployment): Promise<ApiEnv> {
+  const admin = (...args: string[]) => dep.handle.exec(['aigos-admin', ...args]);
+  const created = await admin(
+    'apikey',
+    'create',
+    '--org',
+    'default',
+    '--role',
+    'admin',
+    '--scopes',
+    '*',
+    '--name',
+    'test admin',
+    '--json',
+  );
+  if (created.code !== 0) throw new Error(`apikey create failed: ${created.stderr}${created.stdout}`);
+  const status = await dep.status();
+  if (status.state !== 'ready') throw new Error(`deployment is ${status.state} after start`);
   const appDbUrl = dep.endpoints.database.url;
-  const password = (await readFile(join(dep.stateDir, 'secrets', 'postgres-superuser-password'), 'utf8')).trim();
+  const password = (
+    await readFile(join(dep.stateDir, 'secrets', 'postgres-superuser-password'), 'utf8')
+  ).trim();
   const u = new URL(appDbUrl);
   const superDbUrl = `postgres://postgres:${encodeURIComponent(password)}@${u.host}${u.pathname}`;
-  const pools: pg.Pool[] = [];
   return {
     dep,
     gateway: dep.endpoints.gateway,
@@ -39,13 +71,11 @@ export async function startApiDeployment(): Promise<ApiEnv> {
     appDbUrl,
     superDbUrl,
     admin,
-    close: async () => {
-      await Promise.allSettled(pools.map((p) => p.end()));
-      await dep.destroy();
-    },
+    close: () => dep.destroy(),
   };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read response bodies loosely
 export interface ApiResponse<T = any> {
   status: number;
   headers: Headers;
@@ -54,6 +84,7 @@ export interface ApiResponse<T = any> {
 }
 
 /** One API call through the gateway. `body` objects are sent as JSON; strings as given. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function call<T = any>(
   env: Pick<ApiEnv, 'gateway'>,
   method: string,
@@ -78,8 +109,12 @@ export async function call<T = any>(
 
 /** An authenticated caller bound to one key. */
 export function client(env: Pick<ApiEnv, 'gateway'>, key: string) {
-  return <T = any>(method: string, path: string, opts: { body?: unknown; headers?: Record<string, string> } = {}) =>
-    call<T>(env, method, path, { ...opts, key });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return <T = any>(
+    method: string,
+    path: string,
+    opts: { body?: unknown; headers?: Record<string, string> } = {},
+  ) => call<T>(env, method, path, { ...opts, key });
 }
 
 export async function createKey(
@@ -89,13 +124,34 @@ export async function createKey(
   scopes: string,
   extra: string[] = [],
 ): Promise<string> {
-  const r = await env.admin('apikey', 'create', '--org', org, '--role', role, '--scopes', scopes, '--json', ...extra);
+  const r = await env.admin(
+    'apikey',
+    'create',
+    '--org',
+    org,
+    '--role',
+    role,
+    '--scopes',
+    scopes,
+    '--json',
+    ...extra,
+  );
   if (r.code !== 0) throw new Error(`apikey create failed (${r.code}): ${r.stderr}`);
   return (JSON.parse(r.stdout) as { key: string }).key;
 }
 
 export async function createOrg(env: ApiEnv, slug: string): Promise<string> {
-  const r = await env.admin('org', 'create', '--name', `Org ${slug}`, '--slug', slug, '--plan', 'team', '--json');
+  const r = await env.admin(
+    'org',
+    'create',
+    '--name',
+    `Org ${slug}`,
+    '--slug',
+    slug,
+    '--plan',
+    'team',
+    '--json',
+  );
   if (r.code !== 0) throw new Error(`org create failed (${r.code}): ${r.stderr}`);
   return (JSON.parse(r.stdout) as { id: string }).id;
 }

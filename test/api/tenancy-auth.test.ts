@@ -4,7 +4,16 @@
 // the application role sees nothing without an organization, and another organization's
 // rows are invisible and unwritable even without a WHERE clause.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, card, client, createKey, createOrg, startApiDeployment, withDb, type ApiEnv } from './support.js';
+import {
+  call,
+  card,
+  client,
+  createKey,
+  createOrg,
+  startApiDeployment,
+  withDb,
+  type ApiEnv,
+} from './support.js';
 
 let env: ApiEnv;
 let orgB: string;
@@ -16,8 +25,10 @@ beforeAll(async () => {
   env = await startApiDeployment();
   orgB = await createOrg(env, 'tenant-b');
   keyB = await createKey(env, 'tenant-b', 'admin', '*');
-  assetA = (await client(env, env.adminKey)('POST', '/api/v1/assets', { body: card({ name: 'Asset of A' }) })).body.id;
-  assetB = (await client(env, keyB)('POST', '/api/v1/assets', { body: card({ name: 'Asset of B' }) })).body.id;
+  assetA = (await client(env, env.adminKey)('POST', '/api/v1/assets', { body: card({ name: 'Asset of A' }) }))
+    .body.id;
+  assetB = (await client(env, keyB)('POST', '/api/v1/assets', { body: card({ name: 'Asset of B' }) })).body
+    .id;
   expect(assetA).toBeTruthy();
   expect(assetB).toBeTruthy();
 });
@@ -45,7 +56,9 @@ describe('API key authentication', () => {
       expect(r.status, key).toBe(401);
       expect(r.body.error.code).toBe('UNAUTHENTICATED');
     }
-    expect((await call(env, 'GET', '/api/v1/me', { headers: { authorization: 'Basic abc' } })).status).toBe(401);
+    expect((await call(env, 'GET', '/api/v1/me', { headers: { authorization: 'Basic abc' } })).status).toBe(
+      401,
+    );
   });
 
   it('accepts X-API-Key as well as Authorization: Bearer', async () => {
@@ -94,7 +107,12 @@ describe('API key authentication', () => {
 
     const admin = client(env, env.adminKey);
     const soon = await admin('POST', '/api/v1/api-keys', {
-      body: { name: 'short-lived', role: 'viewer', scopes: ['assets:read'], expiresAt: new Date(Date.now() + 1500).toISOString() },
+      body: {
+        name: 'short-lived',
+        role: 'viewer',
+        scopes: ['assets:read'],
+        expiresAt: new Date(Date.now() + 1500).toISOString(),
+      },
     });
     expect(soon.status).toBe(201);
     expect(soon.headers.get('cache-control')).toBe('no-store');
@@ -107,16 +125,22 @@ describe('API key authentication', () => {
 
   it('never mints a key stronger than its creator', async () => {
     const limited = client(env, await createKey(env, 'default', 'admin', 'org:admin,assets:read'));
-    const r = await limited('POST', '/api/v1/api-keys', { body: { name: 'escalate', role: 'admin', scopes: ['assets:write', '*'] } });
+    const r = await limited('POST', '/api/v1/api-keys', {
+      body: { name: 'escalate', role: 'admin', scopes: ['assets:write', '*'] },
+    });
     expect(r.status).toBe(400);
     expect(r.body.error.details.map((d: { path: string }) => d.path)).toEqual(['scopes[0]', 'scopes[1]']);
     const editor = client(env, await createKey(env, 'default', 'editor', '*'));
-    expect((await editor('POST', '/api/v1/api-keys', { body: { name: 'x', scopes: ['assets:read'] } })).status).toBe(403);
+    expect(
+      (await editor('POST', '/api/v1/api-keys', { body: { name: 'x', scopes: ['assets:read'] } })).status,
+    ).toBe(403);
   });
 
   it('lists, creates and revokes keys over the API; revoking twice is harmless', async () => {
     const admin = client(env, env.adminKey);
-    const created = await admin('POST', '/api/v1/api-keys', { body: { name: 'ci', role: 'editor', scopes: ['events:write'], expiresInDays: 30 } });
+    const created = await admin('POST', '/api/v1/api-keys', {
+      body: { name: 'ci', role: 'editor', scopes: ['events:write'], expiresInDays: 30 },
+    });
     expect(created.status).toBe(201);
     expect(created.body.key).toMatch(/^aigos_[a-z0-9]{12}_[A-Za-z0-9]{43}$/);
     const first = await admin('DELETE', `/api/v1/api-keys/${created.body.id}`);
@@ -136,22 +160,44 @@ describe('organization and members', () => {
     const added = await admin('POST', '/api/v1/organization/domains', { body: { domain: 'Example.ORG' } });
     expect(added.status).toBe(201);
     expect(added.body).toEqual({ domain: 'example.org', verified: false });
-    expect((await admin('POST', '/api/v1/organization/domains', { body: { domain: 'example.org' } })).status).toBe(409);
-    const bad = await admin('POST', '/api/v1/organization/domains', { body: { domain: 'not a domain', verified: true } });
+    expect(
+      (await admin('POST', '/api/v1/organization/domains', { body: { domain: 'example.org' } })).status,
+    ).toBe(409);
+    const bad = await admin('POST', '/api/v1/organization/domains', {
+      body: { domain: 'not a domain', verified: true },
+    });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['domain', 'verified']);
+    expect(bad.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual([
+      'domain',
+      'verified',
+    ]);
     expect((await admin('DELETE', '/api/v1/organization/domains/example.org')).status).toBe(204);
   });
 
   it('creates members, changes roles, keeps the last admin, and 404s other organizations’ users', async () => {
     const admin = client(env, env.adminKey);
-    const weak = await admin('POST', '/api/v1/users', { body: { email: 'no', name: '', role: 'boss', password: 'short' } });
+    const weak = await admin('POST', '/api/v1/users', {
+      body: { email: 'no', name: '', role: 'boss', password: 'short' },
+    });
     expect(weak.status).toBe(400);
-    expect(weak.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['email', 'name', 'password', 'role']);
-    const u = await admin('POST', '/api/v1/users', { body: { email: 'eve@example.com', name: 'Eve', role: 'viewer', password: 'a-long-enough-password' } });
+    expect(weak.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual([
+      'email',
+      'name',
+      'password',
+      'role',
+    ]);
+    const u = await admin('POST', '/api/v1/users', {
+      body: { email: 'eve@example.com', name: 'Eve', role: 'viewer', password: 'a-long-enough-password' },
+    });
     expect(u.status).toBe(201);
     expect(u.body).toMatchObject({ email: 'eve@example.com', role: 'viewer', mustChangePassword: true });
-    expect((await admin('POST', '/api/v1/users', { body: { email: 'EVE@example.com', name: 'Eve', role: 'viewer' } })).status).toBe(409);
+    expect(
+      (
+        await admin('POST', '/api/v1/users', {
+          body: { email: 'EVE@example.com', name: 'Eve', role: 'viewer' },
+        })
+      ).status,
+    ).toBe(409);
     const promoted = await admin('PATCH', `/api/v1/users/${u.body.id}`, { body: { role: 'editor' } });
     expect(promoted.body.role).toBe('editor');
     const list = await admin('GET', '/api/v1/users?limit=200');
@@ -201,11 +247,24 @@ describe('cross-organization isolation through the API', () => {
 
 describe('row-level security for the application role', () => {
   const orgA = async () =>
-    withDb(env.appDbUrl, async (c) => (await c.query<{ id: string }>(`SELECT id FROM organizations WHERE slug = 'default'`)).rows[0]!.id);
+    withDb(
+      env.appDbUrl,
+      async (c) =>
+        (await c.query<{ id: string }>(`SELECT id FROM organizations WHERE slug = 'default'`)).rows[0]!.id,
+    );
 
   it('sees no organization-scoped row without app.org_id, even without a WHERE clause', async () => {
     await withDb(env.appDbUrl, async (c) => {
-      for (const table of ['asset_cards', 'api_keys', 'policy_packs', 'audit_log', 'evidence', 'asset_compliance', 'compliance_history', 'compliance_reports']) {
+      for (const table of [
+        'asset_cards',
+        'api_keys',
+        'policy_packs',
+        'audit_log',
+        'evidence',
+        'asset_compliance',
+        'compliance_history',
+        'compliance_reports',
+      ]) {
         const r = await c.query(`SELECT count(*)::int AS n FROM ${table}`);
         expect(r.rows[0].n, table).toBe(0);
       }
@@ -219,7 +278,9 @@ describe('row-level security for the application role', () => {
     await withDb(env.appDbUrl, async (c) => {
       await c.query('BEGIN');
       await c.query(`SELECT set_config('app.org_id', $1, true)`, [orgB]);
-      const rows = await c.query<{ organization_id: string; card_id: string }>(`SELECT organization_id, card_id FROM asset_cards`);
+      const rows = await c.query<{ organization_id: string; card_id: string }>(
+        `SELECT organization_id, card_id FROM asset_cards`,
+      );
       expect(rows.rows.length).toBeGreaterThan(0);
       expect(new Set(rows.rows.map((r) => r.organization_id))).toEqual(new Set([orgB]));
       // a forgotten WHERE: the update touches only B's rows, never A's
@@ -242,7 +303,9 @@ describe('row-level security for the application role', () => {
       await c.query('ROLLBACK');
       await c.query('BEGIN');
       await c.query(`SELECT set_config('app.org_id', $1, true)`, [orgB]);
-      await expect(c.query(`UPDATE asset_cards SET organization_id = $1`, [a])).rejects.toThrow(/row-level security/);
+      await expect(c.query(`UPDATE asset_cards SET organization_id = $1`, [a])).rejects.toThrow(
+        /row-level security/,
+      );
       await c.query('ROLLBACK');
     });
   });
@@ -252,7 +315,18 @@ describe('row-level security for the application role', () => {
       c.query<{ relname: string; relrowsecurity: boolean; relforcerowsecurity: boolean; owner: string }>(
         `SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, pg_get_userbyid(c.relowner) AS owner
            FROM pg_class c WHERE c.relname = ANY($1)`,
-        [['asset_cards', 'api_keys', 'policy_packs', 'audit_log', 'evidence', 'asset_compliance', 'compliance_history', 'compliance_reports']],
+        [
+          [
+            'asset_cards',
+            'api_keys',
+            'policy_packs',
+            'audit_log',
+            'evidence',
+            'asset_compliance',
+            'compliance_history',
+            'compliance_reports',
+          ],
+        ],
       ),
     );
     expect(r.rows).toHaveLength(8);

@@ -9,7 +9,18 @@ import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDeployment } from '../support/harness.js';
-import { Agent, type AuthStack, createOrg, createUser, freshAddress, logLines, type Org, spawnService, startAuthStack, withDb } from './support.js';
+import {
+  Agent,
+  type AuthStack,
+  createOrg,
+  createUser,
+  freshAddress,
+  logLines,
+  type Org,
+  spawnService,
+  startAuthStack,
+  withDb,
+} from './support.js';
 
 let dep: TestDeployment;
 let gw: string;
@@ -37,14 +48,19 @@ afterAll(async () => {
   await dep?.destroy();
 });
 
-const sessionKey = (cookie: string) => `aigos:session:${createHmac('sha256', sessionSecret).update(cookie).digest('base64url')}`;
+const sessionKey = (cookie: string) =>
+  `aigos:session:${createHmac('sha256', sessionSecret).update(cookie).digest('base64url')}`;
 
 describe('password login and sessions', () => {
   it('logs in with JSON, sets an HttpOnly SameSite=Lax session cookie and serves /api/v1/me', async () => {
     const a = new Agent(gw, { xff: freshAddress() });
     const r = await a.loginJson(adminEmail, adminPassword);
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ role: 'admin', mustChangePassword: false, organization: { slug: 'default' } });
+    expect(r.body).toMatchObject({
+      role: 'admin',
+      mustChangePassword: false,
+      organization: { slug: 'default' },
+    });
     const setCookie = (r.headers['set-cookie'] ?? []).find((c) => c.startsWith('aigos_session='))!;
     expect(setCookie).toMatch(/HttpOnly/i);
     expect(setCookie).toMatch(/SameSite=Lax/i);
@@ -98,7 +114,9 @@ describe('password login and sessions', () => {
 
   it('refuses a login form post without the form token (login CSRF)', async () => {
     const a = new Agent(gw, { xff: freshAddress() });
-    const r = await a.request('POST', '/auth/login', { form: { email: adminEmail, password: adminPassword } });
+    const r = await a.request('POST', '/auth/login', {
+      form: { email: adminEmail, password: adminPassword },
+    });
     expect(r.status).toBe(403);
     expect(a.cookie('aigos_session')).toBeUndefined();
   });
@@ -124,7 +142,9 @@ describe('password login and sessions', () => {
     const out = await a.request('POST', '/auth/logout', { json: {}, headers: { 'x-csrf-token': csrf } });
     expect(out.status).toBe(204);
     expect(await redis.exists(sessionKey(cookie))).toBe(0);
-    const replay = await new Agent(gw, { xff: freshAddress() }).request('GET', '/api/v1/me', { headers: { cookie: `aigos_session=${cookie}` } });
+    const replay = await new Agent(gw, { xff: freshAddress() }).request('GET', '/api/v1/me', {
+      headers: { cookie: `aigos_session=${cookie}` },
+    });
     expect(replay.status).toBe(401);
   });
 });
@@ -137,9 +157,15 @@ describe('CSRF for cookie-authenticated writes', () => {
     const without = await a.request('POST', '/api/v1/api-keys', { json: body });
     expect(without.status).toBe(403);
     expect(without.body.error.code).toBe('CSRF_TOKEN_INVALID');
-    const wrong = await a.request('POST', '/api/v1/api-keys', { json: body, headers: { 'x-csrf-token': 'x'.repeat(43) } });
+    const wrong = await a.request('POST', '/api/v1/api-keys', {
+      json: body,
+      headers: { 'x-csrf-token': 'x'.repeat(43) },
+    });
     expect(wrong.status).toBe(403);
-    const right = await a.request('POST', '/api/v1/api-keys', { json: body, headers: { 'x-csrf-token': a.csrf } });
+    const right = await a.request('POST', '/api/v1/api-keys', {
+      json: body,
+      headers: { 'x-csrf-token': a.csrf },
+    });
     expect([200, 201]).toContain(right.status);
     // a bearer access token needs no CSRF token (a browser never attaches it by itself)
     const token = await a.accessToken();
@@ -151,7 +177,10 @@ describe('CSRF for cookie-authenticated writes', () => {
     // the CSRF token of another session does not do
     const b = new Agent(gw, { xff: freshAddress() });
     await b.loginJson(adminEmail, adminPassword);
-    const cross = await a.request('POST', '/api/v1/api-keys', { json: body, headers: { 'x-csrf-token': b.csrf } });
+    const cross = await a.request('POST', '/api/v1/api-keys', {
+      json: body,
+      headers: { 'x-csrf-token': b.csrf },
+    });
     expect(cross.status).toBe(403);
   });
 
@@ -167,7 +196,14 @@ describe('the seeded default admin must change the password at first login', () 
   const newPassword = 'a-much-better-passphrase-42';
 
   it('allows only the password change until it is done; then the default password is refused', async () => {
-    const seeded = await dep.handle.exec(['aigos-admin', 'db:seed', '--org-slug', 'forced', '--admin-email', email]);
+    const seeded = await dep.handle.exec([
+      'aigos-admin',
+      'db:seed',
+      '--org-slug',
+      'forced',
+      '--admin-email',
+      email,
+    ]);
     expect(seeded.code, seeded.stderr).toBe(0);
     expect(seeded.stdout).toMatch(/must change the default password/);
 
@@ -215,7 +251,12 @@ describe('the seeded default admin must change the password at first login', () 
     const fresh = await new Agent(gw, { xff: freshAddress() }).loginJson(email, newPassword);
     expect(fresh.status).toBe(200);
     expect(fresh.body.mustChangePassword).toBe(false);
-    const row = await withDb(dep, (c) => c.query<{ h: string; m: boolean }>(`SELECT password_hash AS h, must_change_password AS m FROM users WHERE email = $1`, [email]));
+    const row = await withDb(dep, (c) =>
+      c.query<{ h: string; m: boolean }>(
+        `SELECT password_hash AS h, must_change_password AS m FROM users WHERE email = $1`,
+        [email],
+      ),
+    );
     expect(row.rows[0]!.m).toBe(false);
     expect(row.rows[0]!.h).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
   });
@@ -249,9 +290,14 @@ describe('slow-down and lockout (per account and per source)', () => {
     expect(locked.body.error.code).toBe('ACCOUNT_LOCKED');
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
     // from another address too: the lock is the account's
-    const elsewhere = await new Agent(stack.url, { xff: freshAddress() }).loginJson(user.email, user.password);
+    const elsewhere = await new Agent(stack.url, { xff: freshAddress() }).loginJson(
+      user.email,
+      user.password,
+    );
     expect(elsewhere.status).toBe(429);
-    expect(logLines(stack.api, (l) => l.msg === 'login refused: locked' && l.email === user.email).length).toBeGreaterThan(0);
+    expect(
+      logLines(stack.api, (l) => l.msg === 'login refused: locked' && l.email === user.email).length,
+    ).toBeGreaterThan(0);
     // other accounts are not affected
     const other = await createUser(dep, org, { role: 'viewer' });
     expect((await a.loginJson(other.email, other.password)).status).toBe(200);
@@ -277,7 +323,9 @@ describe('slow-down and lockout (per account and per source)', () => {
     expect(blocked?.body.error.code).toBe('SOURCE_BLOCKED');
     const user = await createUser(dep, org, { role: 'viewer' });
     expect((await a.loginJson(user.email, user.password)).status).toBe(429);
-    expect((await new Agent(stack.url, { xff: freshAddress() }).loginJson(user.email, user.password)).status).toBe(200);
+    expect(
+      (await new Agent(stack.url, { xff: freshAddress() }).loginJson(user.email, user.password)).status,
+    ).toBe(200);
   });
 });
 
@@ -315,7 +363,9 @@ describe('/auth rate limit (10 r/s, burst 5) on the client address through trust
       await new Promise((r) => setTimeout(r, 1_200));
       const spent = await burst(stack.url, '127.0.0.4');
       expect(spent).toBeGreaterThan(0);
-      expect((await new Agent(stack.url, { localAddress: '127.0.0.5' }).get('/auth/jwks.json')).status).toBe(200);
+      expect((await new Agent(stack.url, { localAddress: '127.0.0.5' }).get('/auth/jwks.json')).status).toBe(
+        200,
+      );
       const limitedLog = logLines(stack.api, (l) => l.msg === 'auth rate limit exceeded');
       expect(limitedLog.some((l) => l.source === '127.0.0.2')).toBe(true);
       expect(limitedLog.some((l) => String(l.source).startsWith('203.0.113.'))).toBe(false);
@@ -350,7 +400,9 @@ describe('membership changes take effect at once', () => {
     expect((await a.get('/api/v1/me')).status).toBe(200);
     await withDb(dep, (c) => c.query(`UPDATE users SET disabled = true WHERE id = $1`, [user.id]));
     expect((await a.get('/api/v1/me')).status).toBe(401);
-    expect((await new Agent(gw, { xff: freshAddress() }).loginJson(user.email, user.password)).status).toBe(401);
+    expect((await new Agent(gw, { xff: freshAddress() }).loginJson(user.email, user.password)).status).toBe(
+      401,
+    );
   });
 
   it('a role change applies to the live session', async () => {
@@ -365,10 +417,17 @@ describe('membership changes take effect at once', () => {
   it('a user of two organizations picks one at login', async () => {
     const second = await createOrg(dep, 'second-org');
     const user = await createUser(dep, org, { role: 'viewer' });
-    await withDb(dep, (c) => c.query(`INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, 'admin')`, [second.id, user.id]));
+    await withDb(dep, (c) =>
+      c.query(`INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, 'admin')`, [
+        second.id,
+        user.id,
+      ]),
+    );
     const a = new Agent(gw, { xff: freshAddress() });
     const r = await a.loginJson(user.email, user.password, { organization: 'second-org' });
     expect(r.body.role).toBe('admin');
-    expect((await a.get<{ organization: { slug: string } }>('/api/v1/me')).body.organization.slug).toBe('second-org');
+    expect((await a.get<{ organization: { slug: string } }>('/api/v1/me')).body.organization.slug).toBe(
+      'second-org',
+    );
   });
 });

@@ -8,7 +8,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChromium, launchChromium, type LaunchedBrowser } from '../../harness/src/drivers/browser.js';
 import { freePort, TestDeployment } from '../support/harness.js';
-import { Agent, type AuthStack, createOrg, follow, freshAddress, type IdpProc, logLines, oidcSignIn, type Org, startAuthStack, startIdpProcess, withDb } from './support.js';
+import {
+  Agent,
+  type AuthStack,
+  createOrg,
+  follow,
+  freshAddress,
+  type IdpProc,
+  logLines,
+  oidcSignIn,
+  type Org,
+  startAuthStack,
+  startIdpProcess,
+  withDb,
+} from './support.js';
 
 let dep: TestDeployment;
 let stack: AuthStack;
@@ -32,7 +45,14 @@ beforeAll(async () => {
     startIdpProcess('okta', ['--redirect-uri', callbackUrl]),
     startIdpProcess('google', ['--redirect-uri', callbackUrl]),
     // serves on 127.0.0.1 but claims to be http://localhost:<port>
-    startIdpProcess('okta', ['--redirect-uri', callbackUrl, '--port', String(mismatchPort), '--issuer', `http://localhost:${mismatchPort}`]),
+    startIdpProcess('okta', [
+      '--redirect-uri',
+      callbackUrl,
+      '--port',
+      String(mismatchPort),
+      '--issuer',
+      `http://localhost:${mismatchPort}`,
+    ]),
   ]);
   Object.assign(idps, { entra: entra!, okta: okta!, google: google!, mismatch: mismatch! });
   const client = (p: IdpProc) => (p.info.clients as { clientId: string; clientSecret: string }[])[0]!;
@@ -112,10 +132,24 @@ afterAll(async () => {
 
 const agent = () => new Agent(base, { xff: freshAddress() });
 
-async function roleOf(a: Agent): Promise<{ role: string; email: string; org: string; method: string; provider: string }> {
-  const s = await a.get<{ role: string; user: { email: string }; organization: { slug: string }; method: string; provider: string }>('/auth/session');
+async function roleOf(
+  a: Agent,
+): Promise<{ role: string; email: string; org: string; method: string; provider: string }> {
+  const s = await a.get<{
+    role: string;
+    user: { email: string };
+    organization: { slug: string };
+    method: string;
+    provider: string;
+  }>('/auth/session');
   expect(s.status, s.text).toBe(200);
-  return { role: s.body.role, email: s.body.user.email, org: s.body.organization.slug, method: s.body.method, provider: s.body.provider };
+  return {
+    role: s.body.role,
+    email: s.body.user.email,
+    org: s.body.organization.slug,
+    method: s.body.method,
+    provider: s.body.provider,
+  };
 }
 
 function expectRefused(r: { res: { status: number; text: string } }, status: number, reason: RegExp) {
@@ -128,10 +162,17 @@ describe('OIDC sign-in (HTTP)', () => {
   it('lists one button per provider on the login page and in /auth/providers', async () => {
     const a = agent();
     const page = await a.get('/auth/login');
-    for (const name of ['entra', 'okta', 'okta-nogroups', 'google', 'mismatch']) expect(page.text).toContain(`href="/auth/oidc/${name}/login"`);
+    for (const name of ['entra', 'okta', 'okta-nogroups', 'google', 'mismatch'])
+      expect(page.text).toContain(`href="/auth/oidc/${name}/login"`);
     expect(page.text).toContain('Sign in with Microsoft Entra ID');
     const list = await a.get<{ providers: { name: string; protocol: string }[] }>('/auth/providers');
-    expect(list.body.providers.map((p) => p.name)).toEqual(['entra', 'okta', 'okta-nogroups', 'google', 'mismatch']);
+    expect(list.body.providers.map((p) => p.name)).toEqual([
+      'entra',
+      'okta',
+      'okta-nogroups',
+      'google',
+      'mismatch',
+    ]);
   });
 
   it('sends PKCE (S256), state and nonce to the provider', async () => {
@@ -154,7 +195,13 @@ describe('OIDC sign-in (HTTP)', () => {
     expect(r.res.status).toBe(200);
     expect(r.url.pathname).toBe('/auth/whoami');
     expect(r.res.text).toContain('id="who-role">admin<');
-    expect(await roleOf(a)).toMatchObject({ role: 'admin', email: 'alice@customer.test', org: 'customer', method: 'oidc', provider: 'entra' });
+    expect(await roleOf(a)).toMatchObject({
+      role: 'admin',
+      email: 'alice@customer.test',
+      org: 'customer',
+      method: 'oidc',
+      provider: 'entra',
+    });
     const rows = await withDb(dep, (c) =>
       c.query<{ subject: string; role: string; password_hash: string | null }>(
         `SELECT i.subject, m.role, u.password_hash FROM user_identities i JOIN users u ON u.id = i.user_id
@@ -162,7 +209,9 @@ describe('OIDC sign-in (HTTP)', () => {
         [customer.id],
       ),
     );
-    expect(rows.rows).toEqual([{ subject: '6f1c2d3e-4a5b-4c6d-8e7f-901a2b3c4d5e', role: 'admin', password_hash: null }]);
+    expect(rows.rows).toEqual([
+      { subject: '6f1c2d3e-4a5b-4c6d-8e7f-901a2b3c4d5e', role: 'admin', password_hash: null },
+    ]);
     const b = agent();
     await oidcSignIn(b, 'entra', 'bob@customer.test', 'Bob-Entra-Pass-1');
     expect((await roleOf(b)).role).toBe('editor');
@@ -176,12 +225,17 @@ describe('OIDC sign-in (HTTP)', () => {
 
   it('the identity provider stays authoritative for the role at the next sign-in', async () => {
     await withDb(dep, (c) =>
-      c.query(`UPDATE memberships SET role = 'viewer' WHERE organization_id = $1 AND user_id = (SELECT id FROM users WHERE email = 'bob@customer.test')`, [customer.id]),
+      c.query(
+        `UPDATE memberships SET role = 'viewer' WHERE organization_id = $1 AND user_id = (SELECT id FROM users WHERE email = 'bob@customer.test')`,
+        [customer.id],
+      ),
     );
     const b = agent();
     await oidcSignIn(b, 'entra', 'bob@customer.test', 'Bob-Entra-Pass-1');
     expect((await roleOf(b)).role).toBe('editor');
-    const count = await withDb(dep, (c) => c.query(`SELECT count(*)::int AS n FROM users WHERE email = 'bob@customer.test'`));
+    const count = await withDb(dep, (c) =>
+      c.query(`SELECT count(*)::int AS n FROM users WHERE email = 'bob@customer.test'`),
+    );
     expect(count.rows[0].n).toBe(1);
   });
 
@@ -218,17 +272,31 @@ describe('OIDC sign-in (HTTP)', () => {
     await oidcSignIn(a, 'google', 'gina@customer.test', 'Gina-Google-Pass-1');
     expect(await roleOf(a)).toMatchObject({ role: 'editor', provider: 'google' });
     const other = await oidcSignIn(agent(), 'google', 'hank@other-workspace.test', 'Hank-Google-Pass-1');
-    expectRefused(other, 403, /limited to the Google Workspace domain customer\.test; your account is in other-workspace\.test/);
+    expectRefused(
+      other,
+      403,
+      /limited to the Google Workspace domain customer\.test; your account is in other-workspace\.test/,
+    );
     const consumer = await oidcSignIn(agent(), 'google', 'gus@gmail.test', 'Gus-Google-Pass-1');
     expectRefused(consumer, 403, /not a Workspace account/);
     expect(logLines(stack.api, (l) => l.code === 'HOSTED_DOMAIN_MISMATCH').length).toBeGreaterThanOrEqual(2);
   });
 
   it('refuses an unverified e-mail (Okta and Google shapes)', async () => {
-    expectRefused(await oidcSignIn(agent(), 'okta', 'uma@customer.test', 'Uma-Okta-Pass-1'), 403, /has not verified the e-mail address uma@customer\.test/);
-    expectRefused(await oidcSignIn(agent(), 'google', 'gwen@customer.test', 'Gwen-Google-Pass-1'), 403, /has not verified/);
+    expectRefused(
+      await oidcSignIn(agent(), 'okta', 'uma@customer.test', 'Uma-Okta-Pass-1'),
+      403,
+      /has not verified the e-mail address uma@customer\.test/,
+    );
+    expectRefused(
+      await oidcSignIn(agent(), 'google', 'gwen@customer.test', 'Gwen-Google-Pass-1'),
+      403,
+      /has not verified/,
+    );
     expect(logLines(stack.api, (l) => l.code === 'EMAIL_NOT_VERIFIED').length).toBeGreaterThanOrEqual(2);
-    const none = await withDb(dep, (c) => c.query(`SELECT 1 FROM users WHERE email IN ('uma@customer.test', 'gwen@customer.test')`));
+    const none = await withDb(dep, (c) =>
+      c.query(`SELECT 1 FROM users WHERE email IN ('uma@customer.test', 'gwen@customer.test')`),
+    );
     expect(none.rowCount).toBe(0);
   });
 
@@ -242,13 +310,17 @@ describe('OIDC sign-in (HTTP)', () => {
     const r = await agent().get('/auth/oidc/mismatch/login');
     expect(r.status).toBe(502);
     expect(r.text).toMatch(/answered as a different issuer than the configured http:\/\/127\.0\.0\.1:\d+/);
-    expect(logLines(stack.api, (l) => l.code === 'ISSUER_MISMATCH' && l.provider === 'mismatch').length).toBeGreaterThan(0);
+    expect(
+      logLines(stack.api, (l) => l.code === 'ISSUER_MISMATCH' && l.provider === 'mismatch').length,
+    ).toBeGreaterThan(0);
   });
 
   it('refuses an ID token whose nonce is not this sign-in’s', async () => {
     const r = await oidcSignIn(agent(), 'entra', 'ned@customer.test', 'Ned-Entra-Pass-1');
     expectRefused(r, 401, /nonce mismatch/);
-    expect(logLines(stack.api, (l) => l.code === 'NONCE_MISMATCH' && l.provider === 'entra').length).toBeGreaterThan(0);
+    expect(
+      logLines(stack.api, (l) => l.code === 'NONCE_MISMATCH' && l.provider === 'entra').length,
+    ).toBeGreaterThan(0);
   });
 
   it('refuses a replayed ID token (the provider answers with the previous sign-in’s token)', async () => {
@@ -261,7 +333,9 @@ describe('OIDC sign-in (HTTP)', () => {
 
   it('refuses a replayed callback (state is used once) and a callback from another browser', async () => {
     const a = agent();
-    const r = await oidcSignIn(a, 'okta', 'oscar@customer.test', 'Oscar-Okta-Pass-1', { stopAtCallback: true });
+    const r = await oidcSignIn(a, 'okta', 'oscar@customer.test', 'Oscar-Okta-Pass-1', {
+      stopAtCallback: true,
+    });
     expect(r.callback).toBeDefined();
     const path = r.callback!.pathname + r.callback!.search;
     // another browser (no binding cookie) presents the stolen callback first
@@ -274,7 +348,9 @@ describe('OIDC sign-in (HTTP)', () => {
     expect(again.text).toMatch(/already used or has expired/);
     // a normal sign-in, then the same callback URL once more
     const b = agent();
-    const ok = await oidcSignIn(b, 'okta', 'oscar@customer.test', 'Oscar-Okta-Pass-1', { stopAtCallback: true });
+    const ok = await oidcSignIn(b, 'okta', 'oscar@customer.test', 'Oscar-Okta-Pass-1', {
+      stopAtCallback: true,
+    });
     const cb = ok.callback!.pathname + ok.callback!.search;
     expect((await b.get(cb)).status).toBe(303);
     const replay = await b.get(cb);
@@ -349,7 +425,9 @@ describe('OIDC sign-in in Chromium', () => {
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.waitForURL(/\/auth\/callback/);
       expect(await page.getByRole('heading').textContent()).toBe('Sign-in refused');
-      expect(await page.getByRole('alert').textContent()).toMatch(/limited to the Google Workspace domain customer\.test/);
+      expect(await page.getByRole('alert').textContent()).toMatch(
+        /limited to the Google Workspace domain customer\.test/,
+      );
     } finally {
       await page.close();
     }

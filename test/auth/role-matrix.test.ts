@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import type { Express } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { guardInfo, ROLES, roleAtLeast, type GuardInfo, type Role } from '../../reference/src/api/auth/principal.js';
+import {
+  guardInfo,
+  ROLES,
+  roleAtLeast,
+  type GuardInfo,
+  type Role,
+} from '../../reference/src/api/auth/principal.js';
 import { api } from '../../reference/src/api/service.js';
 import { startService, type RunningService } from '../../reference/src/common/service.js';
 import { freePort, TestDeployment } from '../support/harness.js';
@@ -48,11 +54,18 @@ function enumerateRoutes(app: Express): RouteEntry[] {
       const paths = layer.route ? layer.route.path : layer.rawPath;
       const list = paths === undefined ? ['/'] : Array.isArray(paths) ? paths : [paths];
       if (layer.route) {
-        const routeGuards = layer.route.stack.map((l) => guardInfo(l.handle)).filter((g): g is GuardInfo => !!g);
+        const routeGuards = layer.route.stack
+          .map((l) => guardInfo(l.handle))
+          .filter((g): g is GuardInfo => !!g);
         for (const p of list) {
           if (p instanceof RegExp) continue;
           for (const [m, on] of Object.entries(layer.route.methods)) {
-            if (on && m !== '_all') out.push({ method: m.toUpperCase(), path: join2(prefix, p), guards: [...guards, ...routeGuards] });
+            if (on && m !== '_all')
+              out.push({
+                method: m.toUpperCase(),
+                path: join2(prefix, p),
+                guards: [...guards, ...routeGuards],
+              });
           }
         }
       } else if (layer.handle.stack) {
@@ -82,7 +95,10 @@ const SAMPLE: Record<string, string> = {
 };
 const fill = (path: string) =>
   path
-    .replace(/:([A-Za-z0-9_]+)/g, (_m, name: string) => SAMPLE[name] ?? '00000000-0000-4000-8000-000000000000')
+    .replace(
+      /:([A-Za-z0-9_]+)/g,
+      (_m, name: string) => SAMPLE[name] ?? '00000000-0000-4000-8000-000000000000',
+    )
     .replace(/\*([A-Za-z0-9_]+)/g, 'x')
     .replace(/[{}]/g, '');
 
@@ -98,8 +114,16 @@ const agents = {} as Record<Role, Agent>;
 
 beforeAll(async () => {
   dep = await TestDeployment.start();
-  org = await withDb(dep, async (c) => ({ id: (await c.query<{ id: string }>(`SELECT id FROM organizations WHERE slug='default'`)).rows[0]!.id, slug: 'default' }));
-  const env = { ...(await dep.serviceEnv()), API_PORT: String(await freePort()), LOG_LEVEL: 'warn', AUTH_RATE_LIMIT_RPS: '0' };
+  org = await withDb(dep, async (c) => ({
+    id: (await c.query<{ id: string }>(`SELECT id FROM organizations WHERE slug='default'`)).rows[0]!.id,
+    slug: 'default',
+  }));
+  const env = {
+    ...(await dep.serviceEnv()),
+    API_PORT: String(await freePort()),
+    LOG_LEVEL: 'warn',
+    AUTH_RATE_LIMIT_RPS: '0',
+  };
   running = await startService(api, env);
   base = `http://127.0.0.1:${running.port}`;
   for (const role of ROLES) {
@@ -120,13 +144,18 @@ describe('route x role matrix (REST, generated from the app)', () => {
   it('every route behind authentication declares a role guard or is listed as open to members', () => {
     const routes = enumerateRoutes(running.app).filter((r) => !isPublic(r.path));
     expect(routes.length).toBeGreaterThan(20);
-    const unguarded = routes.filter((r) => r.guards.length === 0 && !OPEN_TO_MEMBERS.has(`${r.method} ${r.path}`));
+    const unguarded = routes.filter(
+      (r) => r.guards.length === 0 && !OPEN_TO_MEMBERS.has(`${r.method} ${r.path}`),
+    );
     expect(unguarded.map((r) => `${r.method} ${r.path}`)).toEqual([]);
   });
 
   it('allows and denies each role exactly as declared, and refuses anonymous callers', async () => {
     const routes = enumerateRoutes(running.app).filter((r) => !isPublic(r.path));
-    const rows: string[] = ['| route | min role | anonymous | viewer | editor | admin |', '|---|---|---|---|---|---|'];
+    const rows: string[] = [
+      '| route | min role | anonymous | viewer | editor | admin |',
+      '|---|---|---|---|---|---|',
+    ];
     const failures: string[] = [];
     for (const r of routes) {
       const min = minRoleOf(r.guards);
@@ -139,31 +168,43 @@ describe('route x role matrix (REST, generated from the app)', () => {
       const cells: string[] = [];
       const anon = await send({});
       cells.push(String(anon.status));
-      if (anon.status !== 401) failures.push(`${r.method} ${r.path} anonymous: expected 401, got ${anon.status}`);
+      if (anon.status !== 401)
+        failures.push(`${r.method} ${r.path} anonymous: expected 401, got ${anon.status}`);
       for (const role of ROLES) {
         const res = await send({ authorization: `Bearer ${tokens[role]}` });
         const allowed = roleAtLeast(role, min);
         cells.push(`${res.status}${allowed ? '' : ' (denied)'}`);
         if (allowed && (res.status === 401 || res.status === 403))
-          failures.push(`${r.method} ${r.path} as ${role}: expected allowed (min ${min}), got ${res.status} ${res.text.slice(0, 160)}`);
+          failures.push(
+            `${r.method} ${r.path} as ${role}: expected allowed (min ${min}), got ${res.status} ${res.text.slice(0, 160)}`,
+          );
         if (!allowed) {
           const code = (res.body as { error?: { code?: string } } | undefined)?.error?.code;
           if (res.status !== 403 || code !== 'FORBIDDEN')
-            failures.push(`${r.method} ${r.path} as ${role}: expected 403 FORBIDDEN (min ${min}), got ${res.status} ${code ?? ''}`);
+            failures.push(
+              `${r.method} ${r.path} as ${role}: expected 403 FORBIDDEN (min ${min}), got ${res.status} ${code ?? ''}`,
+            );
         }
       }
       rows.push(`| ${r.method} ${r.path} | ${min} | ${cells.join(' | ')} |`);
     }
     await writeFile(join(dep.tmp, 'role-matrix.md'), rows.join('\n') + '\n');
-    console.log(`role matrix: ${routes.length} routes x (anonymous + ${ROLES.length} roles)\n${rows.join('\n')}`);
+    console.log(
+      `role matrix: ${routes.length} routes x (anonymous + ${ROLES.length} roles)\n${rows.join('\n')}`,
+    );
     expect(failures).toEqual([]);
   }, 300_000);
 
   it('session cookies get the same decisions as access tokens (with the CSRF token on writes)', async () => {
-    const routes = enumerateRoutes(running.app).filter((r) => !isPublic(r.path) && minRoleOf(r.guards) === 'admin' && r.method !== 'GET');
+    const routes = enumerateRoutes(running.app).filter(
+      (r) => !isPublic(r.path) && minRoleOf(r.guards) === 'admin' && r.method !== 'GET',
+    );
     expect(routes.length).toBeGreaterThan(0);
     for (const r of routes.slice(0, 10)) {
-      const res = await agents.editor.request(r.method, fill(r.path), { json: {}, headers: { 'x-csrf-token': agents.editor.csrf } });
+      const res = await agents.editor.request(r.method, fill(r.path), {
+        json: {},
+        headers: { 'x-csrf-token': agents.editor.csrf },
+      });
       expect(res.status, `${r.method} ${r.path} ${res.text}`).toBe(403);
       expect((res.body as { error: { code: string } }).error.code).toBe('FORBIDDEN');
     }
@@ -174,7 +215,10 @@ describe('GraphQL and the WebSocket use the same principals and decision', () =>
   // against the deployment's own api process (GraphQL cannot run inside the test runner's
   // module graph: two copies of graphql); tokens and sessions are valid on every replica
   const gql = (role: Role, query: string) =>
-    new Agent(dep.endpoints.api, { xff: freshAddress() }).request<{ data?: unknown; errors?: { extensions?: { code?: string } }[] }>('POST', '/graphql', {
+    new Agent(dep.endpoints.api, { xff: freshAddress() }).request<{
+      data?: unknown;
+      errors?: { extensions?: { code?: string } }[];
+    }>('POST', '/graphql', {
       json: { query },
       headers: { authorization: `Bearer ${tokens[role]}` },
     });
@@ -187,7 +231,9 @@ describe('GraphQL and the WebSocket use the same principals and decision', () =>
     expect(denied.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const allowed = await gql('editor', 'mutation { createIntegrityCheckpoint { merkleRoot } }');
     expect(allowed.body.errors?.[0]?.extensions?.code).not.toBe('FORBIDDEN');
-    const anon = await new Agent(dep.endpoints.api).request('POST', '/graphql', { json: { query: '{ viewer { kind } }' } });
+    const anon = await new Agent(dep.endpoints.api).request('POST', '/graphql', {
+      json: { query: '{ viewer { kind } }' },
+    });
     expect(anon.status).toBe(401);
   });
 

@@ -41,7 +41,12 @@ export class Agent {
   request<T = any>(
     method: string,
     path: string,
-    opts: { json?: unknown; form?: Record<string, string>; headers?: Record<string, string>; cookies?: boolean } = {},
+    opts: {
+      json?: unknown;
+      form?: Record<string, string>;
+      headers?: Record<string, string>;
+      cookies?: boolean;
+    } = {},
   ): Promise<Res<T>> {
     const url = new URL(path, this.base);
     const headers: Record<string, string> = { ...(this.o.headers ?? {}), ...(opts.headers ?? {}) };
@@ -60,7 +65,13 @@ export class Agent {
     return new Promise((resolve, reject) => {
       const req = httpRequest(
         url,
-        { method, headers, agent: false, timeout: 30_000, ...(this.o.localAddress ? { localAddress: this.o.localAddress } : {}) },
+        {
+          method,
+          headers,
+          agent: false,
+          timeout: 30_000,
+          ...(this.o.localAddress ? { localAddress: this.o.localAddress } : {}),
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -81,7 +92,13 @@ export class Agent {
             } catch {
               body = undefined;
             }
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: body as T, location: res.headers.location });
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              text,
+              body: body as T,
+              location: res.headers.location,
+            });
           });
         },
       );
@@ -110,7 +127,9 @@ export class Agent {
 
   async loginForm(email: string, password: string, returnTo?: string) {
     const _csrf = await this.loginFormToken();
-    return this.request('POST', '/auth/login', { form: { _csrf, email, password, ...(returnTo ? { returnTo } : {}) } });
+    return this.request('POST', '/auth/login', {
+      form: { _csrf, email, password, ...(returnTo ? { returnTo } : {}) },
+    });
   }
 
   /** An access token from the session (POST /auth/token with the CSRF header). */
@@ -125,7 +144,7 @@ let addressCounter = Math.floor(Math.random() * 20_000);
 /** A distinct client address to claim in X-Forwarded-For (a fresh rate-limit/lockout bucket). */
 export function freshAddress(): string {
   const n = addressCounter++ % 65_000;
-  return `198.18.${n >> 8}.${(n & 255) || 1}`;
+  return `198.18.${n >> 8}.${n & 255 || 1}`;
 }
 
 // ---- database ------------------------------------------------------------------------
@@ -145,7 +164,11 @@ export interface Org {
   slug: string;
 }
 
-export async function createOrg(dep: TestDeployment, slug: string, domains: { domain: string; verified: boolean }[] = []): Promise<Org> {
+export async function createOrg(
+  dep: TestDeployment,
+  slug: string,
+  domains: { domain: string; verified: boolean }[] = [],
+): Promise<Org> {
   return withDb(dep, async (c) => {
     const r = await c.query<{ id: string }>(
       `INSERT INTO organizations (slug, name) VALUES ($1, $1) ON CONFLICT (slug) DO UPDATE SET slug = EXCLUDED.slug RETURNING id`,
@@ -166,7 +189,13 @@ export async function createOrg(dep: TestDeployment, slug: string, domains: { do
 export async function createUser(
   dep: TestDeployment,
   org: Org,
-  o: { email?: string; password?: string; role: 'admin' | 'editor' | 'viewer'; mustChange?: boolean; disabled?: boolean },
+  o: {
+    email?: string;
+    password?: string;
+    role: 'admin' | 'editor' | 'viewer';
+    mustChange?: boolean;
+    disabled?: boolean;
+  },
 ): Promise<{ id: string; email: string; password: string }> {
   const email = o.email ?? `u-${randomBytes(4).toString('hex')}@example.com`;
   const password = o.password ?? `pw-${randomBytes(12).toString('base64url')}`;
@@ -177,7 +206,11 @@ export async function createUser(
       [email, email.split('@')[0], passwordHash, o.mustChange ?? false, o.disabled ?? false],
     );
     const id = r.rows[0]!.id;
-    await c.query(`INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, $3)`, [org.id, id, o.role]);
+    await c.query(`INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, $3)`, [
+      org.id,
+      id,
+      o.role,
+    ]);
     return { id, email, password };
   });
 }
@@ -201,7 +234,10 @@ export async function spawnService(
   const p = port ?? (await freePort());
   const portVar = service === 'api' ? 'API_PORT' : 'GATEWAY_PORT';
   const full = { ...(await dep.serviceEnv()), LOG_LEVEL: 'info', ...env, [portVar]: String(p) };
-  const child = spawn(process.execPath, [AIGOS_CLI, 'serve', service], { env: full, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [AIGOS_CLI, 'serve', service], {
+    env: full,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const keep = (c: Buffer) => (output = (output + c.toString('utf8')).slice(-400_000));
   child.stdout!.on('data', keep);
@@ -276,7 +312,10 @@ export async function startAuthStack(
 }
 
 /** JSON log lines of a process that match. */
-export function logLines(p: Proc, match: (line: Record<string, unknown>) => boolean): Record<string, unknown>[] {
+export function logLines(
+  p: Proc,
+  match: (line: Record<string, unknown>) => boolean,
+): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   for (const line of p.logs().split('\n')) {
     if (!line.startsWith('{')) continue;
@@ -303,9 +342,13 @@ export interface IdpProc {
 
 /** `node dist/harness/src/drivers/idp/main.js --config fixtures/idp/<fixture>.yaml ...` */
 export async function startIdpProcess(fixture: string, args: string[] = []): Promise<IdpProc> {
-  const child = spawn(process.execPath, [IDP_MAIN, '--config', join(ROOT, 'fixtures', 'idp', `${fixture}.yaml`), '--port', '0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [IDP_MAIN, '--config', join(ROOT, 'fixtures', 'idp', `${fixture}.yaml`), '--port', '0', ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stderr!.on('data', (c: Buffer) => (output = (output + c.toString('utf8')).slice(-50_000)));
   const info = await new Promise<IdpProc['info']>((resolve, reject) => {

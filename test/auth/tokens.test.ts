@@ -3,7 +3,14 @@
 // need the deployment's private key (expired, not yet valid, wrong issuer or audience)
 // are signed here with the stored key, decrypted the documented way (HKDF-SHA256 of
 // JWT_SECRET, AES-256-GCM).
-import { createDecipheriv, createHmac, createPrivateKey, generateKeyPairSync, hkdfSync, type KeyObject } from 'node:crypto';
+import {
+  createDecipheriv,
+  createHmac,
+  createPrivateKey,
+  generateKeyPairSync,
+  hkdfSync,
+  type KeyObject,
+} from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +33,10 @@ beforeAll(async () => {
   admin = new Agent(gw, { xff: freshAddress() });
   const pw = (await readFile(dep.endpoints.admin.passwordFile, 'utf8')).trim();
   expect((await admin.loginJson(dep.endpoints.admin.email, pw)).status).toBe(200);
-  org = await withDb(dep, async (c) => ({ id: (await c.query<{ id: string }>(`SELECT id FROM organizations WHERE slug='default'`)).rows[0]!.id, slug: 'default' }));
+  org = await withDb(dep, async (c) => ({
+    id: (await c.query<{ id: string }>(`SELECT id FROM organizations WHERE slug='default'`)).rows[0]!.id,
+    slug: 'default',
+  }));
 });
 
 afterAll(async () => {
@@ -53,7 +63,9 @@ async function storedKey(kid?: string): Promise<{ kid: string; key: KeyObject }>
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
 async function me(token: string) {
-  return new Agent(gw, { xff: freshAddress() }).request('GET', '/api/v1/me', { headers: { authorization: `Bearer ${token}` } });
+  return new Agent(gw, { xff: freshAddress() }).request('GET', '/api/v1/me', {
+    headers: { authorization: `Bearer ${token}` },
+  });
 }
 
 function expect401(r: { status: number; body: unknown }, message: RegExp) {
@@ -71,7 +83,9 @@ describe('access tokens', () => {
     expect(header).toMatchObject({ alg: 'ES256', typ: 'at+jwt' });
     expect(typeof header.kid).toBe('string');
     const jwks = (await admin.get<{ keys: JWK[] }>('/auth/jwks.json')).body;
-    expect(jwks.keys.some((k) => k.kid === header.kid && k.kty === 'EC' && k.crv === 'P-256' && !('d' in k))).toBe(true);
+    expect(
+      jwks.keys.some((k) => k.kid === header.kid && k.kty === 'EC' && k.crv === 'P-256' && !('d' in k)),
+    ).toBe(true);
     const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), { issuer, audience: 'aigos-api' });
     expect(payload.org).toBe(org.id);
     expect(payload.exp! - payload.iat!).toBe(900);
@@ -85,7 +99,9 @@ describe('access tokens', () => {
     const token = await admin.accessToken();
     const api2 = await spawnService(dep, 'api', {});
     try {
-      const r = await new Agent(api2.url).request('GET', '/api/v1/me', { headers: { authorization: `Bearer ${token}` } });
+      const r = await new Agent(api2.url).request('GET', '/api/v1/me', {
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(r.status).toBe(200);
     } finally {
       await api2.stop();
@@ -103,8 +119,12 @@ describe('access tokens', () => {
   it('refuses an HS256 token signed with the public key (algorithm confusion)', async () => {
     const token = await admin.accessToken();
     const header = decodeProtectedHeader(token);
-    const jwk = (await admin.get<{ keys: JWK[] }>('/auth/jwks.json')).body.keys.find((k) => k.kid === header.kid)!;
-    const pem = (await import('node:crypto')).createPublicKey({ key: jwk as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string;
+    const jwk = (await admin.get<{ keys: JWK[] }>('/auth/jwks.json')).body.keys.find(
+      (k) => k.kid === header.kid,
+    )!;
+    const pem = (await import('node:crypto'))
+      .createPublicKey({ key: jwk as never, format: 'jwk' })
+      .export({ type: 'spki', format: 'pem' }) as string;
     const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
     for (const secret of [pem, JSON.stringify(jwk)]) {
       const signingInput = `${b64({ alg: 'HS256', kid: header.kid, typ: 'at+jwt' })}.${b64(payload)}`;
@@ -119,7 +139,9 @@ describe('access tokens', () => {
     const { kid, key } = await storedKey();
     const now = Math.floor(Date.now() / 1000);
     const sign = (over: Record<string, unknown>, header: Record<string, unknown> = {}, k: KeyObject = key) =>
-      new SignJWT({ ...claims, ...over }).setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt', ...header }).sign(k);
+      new SignJWT({ ...claims, ...over })
+        .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt', ...header })
+        .sign(k);
 
     // the control: a token minted here the same way is accepted
     expect((await me(await sign({}))).status).toBe(200);
@@ -130,10 +152,16 @@ describe('access tokens', () => {
     expect401(await me(await sign({}, { typ: 'JWT' })), /invalid/);
     // changing a claim after signing breaks the signature
     const [h, , s] = (await sign({})).split('.');
-    expect401(await me(`${h}.${b64({ ...claims, role: 'admin', org: '00000000-0000-4000-8000-000000000000' })}.${s}`), /signature/);
+    expect401(
+      await me(`${h}.${b64({ ...claims, role: 'admin', org: '00000000-0000-4000-8000-000000000000' })}.${s}`),
+      /signature/,
+    );
     // a key this deployment never had
     const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-    expect401(await me(await sign({}, { kid: 'unknown-kid-0123456789' }, stranger)), /signing key "unknown-kid-0123456789" is unknown/);
+    expect401(
+      await me(await sign({}, { kid: 'unknown-kid-0123456789' }, stranger)),
+      /signing key "unknown-kid-0123456789" is unknown/,
+    );
     expect401(await me(await sign({}, { kid: undefined }, stranger)), /unknown/);
   });
 
@@ -143,7 +171,9 @@ describe('access tokens', () => {
     await a.loginJson(user.email, user.password);
     const token = await a.accessToken();
     expect((await me(token)).status).toBe(200);
-    expect((await a.request('POST', '/auth/logout', { json: {}, headers: { 'x-csrf-token': a.csrf } })).status).toBe(204);
+    expect(
+      (await a.request('POST', '/auth/logout', { json: {}, headers: { 'x-csrf-token': a.csrf } })).status,
+    ).toBe(204);
     expect401(await me(token), /session .* has ended/);
   });
 
@@ -152,7 +182,9 @@ describe('access tokens', () => {
     const a = new Agent(gw, { xff: freshAddress() });
     await a.loginJson(user.email, user.password);
     const token = await a.accessToken();
-    const out = await new Agent(gw, { xff: freshAddress() }).request('POST', '/auth/logout', { headers: { authorization: `Bearer ${token}` } });
+    const out = await new Agent(gw, { xff: freshAddress() }).request('POST', '/auth/logout', {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(out.status).toBe(204);
     expect((await a.get('/api/v1/me')).status).toBe(401);
   });
@@ -160,7 +192,10 @@ describe('access tokens', () => {
   it('rotation: the previous key keeps verifying until its window ends, then is refused', async () => {
     const before = await admin.accessToken();
     const oldKid = decodeProtectedHeader(before).kid!;
-    const rotated = await admin.request('POST', '/api/v1/auth/signing-keys/rotate', { json: {}, headers: { 'x-csrf-token': admin.csrf } });
+    const rotated = await admin.request('POST', '/api/v1/auth/signing-keys/rotate', {
+      json: {},
+      headers: { 'x-csrf-token': admin.csrf },
+    });
     expect(rotated.status).toBe(201);
     expect(rotated.body.previous).toBe(oldKid);
     const after = await admin.accessToken();
@@ -169,7 +204,11 @@ describe('access tokens', () => {
     expect((await me(after)).status).toBe(200);
     const jwks = (await admin.get<{ keys: JWK[] }>('/auth/jwks.json')).body.keys.map((k) => k.kid);
     expect(jwks).toEqual(expect.arrayContaining([oldKid, rotated.body.kid]));
-    const listed = (await admin.get<{ items: { kid: string; status: string; verifyUntil: string }[] }>('/api/v1/auth/signing-keys')).body.items;
+    const listed = (
+      await admin.get<{ items: { kid: string; status: string; verifyUntil: string }[] }>(
+        '/api/v1/auth/signing-keys',
+      )
+    ).body.items;
     const old = listed.find((k) => k.kid === oldKid)!;
     expect(old.status).toBe('verifying');
     // its window is the token lifetime + 60 s after retirement
@@ -177,7 +216,11 @@ describe('access tokens', () => {
     expect(window).toBeGreaterThan(900_000);
     expect(window).toBeLessThan(965_000);
     // end the window early (as if 16 minutes had passed); every replica notices within its 10 s cache
-    await withDb(dep, (c) => c.query(`UPDATE auth_signing_keys SET verify_until = now() - interval '1 second' WHERE kid = $1`, [oldKid]));
+    await withDb(dep, (c) =>
+      c.query(`UPDATE auth_signing_keys SET verify_until = now() - interval '1 second' WHERE kid = $1`, [
+        oldKid,
+      ]),
+    );
     const deadline = Date.now() + 15_000;
     let r = await me(before);
     while (r.status === 200 && Date.now() < deadline) {
@@ -191,7 +234,10 @@ describe('access tokens', () => {
   it('revocation: tokens of a revoked key are refused at once, a new key takes over', async () => {
     const token = await admin.accessToken();
     const kid = decodeProtectedHeader(token).kid!;
-    const revoked = await admin.request('POST', `/api/v1/auth/signing-keys/${kid}/revoke`, { json: {}, headers: { 'x-csrf-token': admin.csrf } });
+    const revoked = await admin.request('POST', `/api/v1/auth/signing-keys/${kid}/revoke`, {
+      json: {},
+      headers: { 'x-csrf-token': admin.csrf },
+    });
     expect(revoked.status).toBe(200);
     expect401(await me(token), /revoked key/);
     const jwks = (await admin.get<{ keys: JWK[] }>('/auth/jwks.json')).body.keys.map((k) => k.kid);
@@ -205,7 +251,10 @@ describe('access tokens', () => {
     const user = await createUser(dep, org, { role: 'editor' });
     const a = new Agent(gw, { xff: freshAddress() });
     await a.loginJson(user.email, user.password);
-    const r = await a.request('POST', '/api/v1/auth/signing-keys/rotate', { json: {}, headers: { 'x-csrf-token': a.csrf } });
+    const r = await a.request('POST', '/api/v1/auth/signing-keys/rotate', {
+      json: {},
+      headers: { 'x-csrf-token': a.csrf },
+    });
     expect(r.status).toBe(403);
   });
 });
@@ -225,7 +274,9 @@ describe('API keys as bearer tokens', () => {
     expect(noScope.status).toBe(403);
     const write = await k.request('POST', '/api/v1/assets', { json: {} });
     expect(write.status).toBe(403);
-    const del = await admin.request('DELETE', `/api/v1/api-keys/${id}`, { headers: { 'x-csrf-token': admin.csrf } });
+    const del = await admin.request('DELETE', `/api/v1/api-keys/${id}`, {
+      headers: { 'x-csrf-token': admin.csrf },
+    });
     expect(del.status).toBe(200);
     expect401(await k.get('/api/v1/assets'), /revoked/);
   });

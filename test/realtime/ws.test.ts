@@ -208,6 +208,47 @@ describe('WebSocket /ws', () => {
     await expect(Client.open(wsUrl(dep.endpoints.gateway))).rejects.toMatchObject({ status: 401 });
   });
 
+  it('accepts the dashboard session cookie from the deployment origin, not from another origin', async () => {
+    const email = `ws-viewer-${Date.now()}@example.com`;
+    const made = await dep.handle.exec([
+      'aigos-admin',
+      'user',
+      'create',
+      '--email',
+      email,
+      '--name',
+      'WS viewer',
+      '--role',
+      'viewer',
+      '--password',
+      'a-long-enough-password-1',
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    const login = await call(dep.endpoints.gateway, 'POST', '/auth/login', {
+      body: { email, password: 'a-long-enough-password-1' },
+      headers: { accept: 'application/json' },
+    });
+    expect(login.status, login.text).toBe(200);
+    const cookie = ([] as string[])
+      .concat(login.headers['set-cookie'] ?? [])
+      .map((c) => c.split(';')[0]!)
+      .join('; ');
+    const origin = new URL(dep.endpoints.public).origin;
+    const c = await Client.open(wsUrl(dep.endpoints.gateway, '?channels=events'), { cookie, origin });
+    try {
+      expect((await c.next((f) => f.type === 'welcome')).frame).toMatchObject({ orgId: org.id });
+      await c.next((f) => f.type === 'subscribed');
+      const e = makeEvent(org.slug);
+      await call(a.url, 'POST', '/v1/events', { token: key, body: e });
+      await c.next(isEvent(e.id));
+    } finally {
+      c.close();
+    }
+    await expect(
+      Client.open(wsUrl(dep.endpoints.gateway), { cookie, origin: 'https://evil.example' }),
+    ).rejects.toMatchObject({ status: 403 });
+  });
+
   it('carries changes other modules publish with publishOrgEvent (compliance channel)', async () => {
     const c = await Client.open(wsUrl(b.url, `?token=${key}&channels=compliance`));
     const redis = new Redis(dep.endpoints.redis.url);

@@ -19,7 +19,9 @@ interface Reading {
 export function registerBusinessGauges(metrics: Metrics, pool: pg.Pool): void {
   let cache: { at: number; readings: Promise<Reading[]> } | undefined;
   const read = async (): Promise<Reading[]> => {
-    const orgs = await pool.query<{ id: string; slug: string }>(`SELECT id, slug FROM organizations ORDER BY slug LIMIT ${MAX_ORGS}`);
+    const orgs = await pool.query<{ id: string; slug: string }>(
+      `SELECT id, slug FROM organizations ORDER BY slug LIMIT ${MAX_ORGS}`,
+    );
     const out: Reading[] = [];
     for (const o of orgs.rows) {
       out.push(
@@ -66,7 +68,8 @@ export function registerBusinessGauges(metrics: Metrics, pool: pg.Pool): void {
     registers: [metrics.registry],
     async collect() {
       this.reset();
-      for (const r of await readings().catch(() => [])) if (r.score !== null) this.set({ org: r.org }, r.score);
+      for (const r of await readings().catch(() => []))
+        if (r.score !== null) this.set({ org: r.org }, r.score);
     },
   });
 }

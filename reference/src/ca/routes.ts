@@ -239,7 +239,18 @@ export function caRouter(deps: CaRouteDeps): Router {
   const sendCrl =
     (format: 'der' | 'pem'): RequestHandler =>
     async (req, res) => {
-      const crl = await publisher.current();
+      let crl;
+      try {
+        crl = await publisher.current();
+      } catch (err) {
+        log.error({ err }, 'CRL unavailable');
+        res.setHeader('Retry-After', '5');
+        throw new HttpError(
+          503,
+          'CRL_UNAVAILABLE',
+          'the CRL cannot be read or issued right now; try again shortly',
+        );
+      }
       const etag = `"crl-${crl.crlNumber}-${format}"`;
       res.setHeader('ETag', etag);
       res.setHeader('Cache-Control', 'no-cache');

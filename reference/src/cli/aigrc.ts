@@ -58,7 +58,8 @@ function normalizeEndpoint(raw: string): string {
   } catch {
     throw new UsageError(`endpoint must be a URL such as https://aigos.customer.com (got ${raw})`);
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new UsageError('endpoint must be an http(s) URL');
+  if (u.protocol !== 'https:' && u.protocol !== 'http:')
+    throw new UsageError('endpoint must be an http(s) URL');
   if (u.username || u.password) throw new UsageError('endpoint must not embed credentials');
   return u.toString().replace(/\/+$/, '');
 }
@@ -66,7 +67,10 @@ function normalizeEndpoint(raw: string): string {
 async function endpoint(program: Command): Promise<string> {
   const flag = program.opts<{ endpoint?: string }>().endpoint;
   const value = flag ?? process.env.AIGRC_ENDPOINT ?? (await readJson<ClientConfig>(configFile())).endpoint;
-  if (!value) throw new UsageError('no control plane endpoint; run: aigrc config set endpoint https://aigos.example.com');
+  if (!value)
+    throw new UsageError(
+      'no control plane endpoint; run: aigrc config set endpoint https://aigos.example.com',
+    );
   return normalizeEndpoint(value);
 }
 
@@ -93,9 +97,13 @@ async function fetchMe(base: string, key: string | undefined): Promise<MeResult>
     });
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    return { ok: false, reason: `cannot reach ${base} (${cause?.code ?? cause?.message ?? (err as Error).message})` };
+    return {
+      ok: false,
+      reason: `cannot reach ${base} (${cause?.code ?? cause?.message ?? (err as Error).message})`,
+    };
   }
-  const body = (await res.json().catch(() => undefined)) as (Me & { error?: { message?: string } }) | undefined;
+  const body = (await res.json().catch(() => undefined)) as
+    (Me & { error?: { message?: string } }) | undefined;
   if (res.ok && body?.organization) return { ok: true, me: body };
   const message = body?.error?.message ?? `HTTP ${res.status}`;
   return { ok: false, status: res.status, reason: message };
@@ -103,7 +111,11 @@ async function fetchMe(base: string, key: string | undefined): Promise<MeResult>
 
 function prompt(question: string, hidden: boolean): Promise<string> {
   return new Promise((resolve) => {
-    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY === true });
+    const rl = createInterface({
+      input: process.stdin,
+      output: process.stderr,
+      terminal: process.stdin.isTTY === true,
+    });
     if (hidden && process.stdin.isTTY) {
       // echo nothing while the key is typed
       const rlAny = rl as unknown as { _writeToOutput: (s: string) => void };
@@ -130,7 +142,9 @@ const program = new Command('aigrc')
   .option('--endpoint <url>', 'control plane URL (overrides the configured one)')
   .showHelpAfterError()
   .exitOverride((err: CommanderError) => {
-    process.exit(['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(err.code) ? 0 : 2);
+    process.exit(
+      ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(err.code) ? 0 : 2,
+    );
   });
 
 const config = program.command('config').description('client configuration');
@@ -140,7 +154,8 @@ config
   .argument('<value>')
   .description('set a configuration value, e.g. aigrc config set endpoint https://aigos.customer.com')
   .action(async (key: string, value: string) => {
-    if (!(CONFIG_KEYS as readonly string[]).includes(key)) throw new UsageError(`unknown key ${key}; known: ${CONFIG_KEYS.join(', ')}`);
+    if (!(CONFIG_KEYS as readonly string[]).includes(key))
+      throw new UsageError(`unknown key ${key}; known: ${CONFIG_KEYS.join(', ')}`);
     const current = await readJson<ClientConfig>(configFile());
     current[key as ConfigKey] = normalizeEndpoint(value);
     await writeJson(configFile(), current, 0o600);
@@ -151,7 +166,8 @@ config
   .argument('<key>')
   .description('print a configuration value')
   .action(async (key: string) => {
-    if (!(CONFIG_KEYS as readonly string[]).includes(key)) throw new UsageError(`unknown key ${key}; known: ${CONFIG_KEYS.join(', ')}`);
+    if (!(CONFIG_KEYS as readonly string[]).includes(key))
+      throw new UsageError(`unknown key ${key}; known: ${CONFIG_KEYS.join(', ')}`);
     const value = (await readJson<ClientConfig>(configFile()))[key as ConfigKey];
     if (value === undefined) throw new FailedError(`${key} is not set`);
     console.log(value);
@@ -166,18 +182,25 @@ auth
   .action(async (opts: { apiKeyStdin?: boolean; browser?: boolean }) => {
     const base = await endpoint(program);
     if (opts.browser)
-      throw new FailedError(`browser sign-in is not offered by ${base} yet; create an API key (aigos-admin apikey create) and run aigrc auth login`);
+      throw new FailedError(
+        `browser sign-in is not offered by ${base} yet; create an API key (aigos-admin apikey create) and run aigrc auth login`,
+      );
     let key: string;
     if (opts.apiKeyStdin || !process.stdin.isTTY) key = await readStdin();
     else {
-      process.stderr.write(`Control plane: ${base}\nPaste an API key (aigos_...). Browser sign-in will be offered once SSO is enabled.\n`);
+      process.stderr.write(
+        `Control plane: ${base}\nPaste an API key (aigos_...). Browser sign-in will be offered once SSO is enabled.\n`,
+      );
       key = await prompt('API key: ', true);
     }
-    if (!/^aigos_[a-z0-9]{12}_[A-Za-z0-9]{43}$/.test(key)) throw new UsageError('that is not an AIGOS API key (aigos_<prefix>_<secret>)');
+    if (!/^aigos_[a-z0-9]{12}_[A-Za-z0-9]{43}$/.test(key))
+      throw new UsageError('that is not an AIGOS API key (aigos_<prefix>_<secret>)');
     const r = await fetchMe(base, key);
     if (!r.ok) throw new FailedError(`login failed: ${r.reason}`);
     await writeJson(credentialsFile(), { apiKey: key }, 0o600);
-    console.log(`Logged in to ${base} as ${r.me.user?.email ?? `API key ${r.me.authentication.apiKey?.name ?? ''}`.trim()} (${r.me.organization.name}, role ${r.me.role})`);
+    console.log(
+      `Logged in to ${base} as ${r.me.user?.email ?? `API key ${r.me.authentication.apiKey?.name ?? ''}`.trim()} (${r.me.organization.name}, role ${r.me.role})`,
+    );
   });
 auth
   .command('logout')
@@ -194,12 +217,24 @@ program
   .action(async (opts: { json?: boolean }) => {
     const base = await endpoint(program);
     const key = await apiKey();
-    const r = key ? await fetchMe(base, key) : ({ ok: false, reason: 'not logged in; run aigrc auth login' } as MeResult);
+    const r = key
+      ? await fetchMe(base, key)
+      : ({ ok: false, reason: 'not logged in; run aigrc auth login' } as MeResult);
     if (opts.json) {
-      console.log(JSON.stringify(r.ok ? { controlPlane: base, status: 'connected', ...r.me } : { controlPlane: base, status: 'not connected', reason: r.reason }));
+      console.log(
+        JSON.stringify(
+          r.ok
+            ? { controlPlane: base, status: 'connected', ...r.me }
+            : { controlPlane: base, status: 'not connected', reason: r.reason },
+        ),
+      );
     } else if (r.ok) {
-      const who = r.me.user ? r.me.user.email : `API key ${r.me.authentication.apiKey?.name ?? ''} (${r.me.authentication.apiKey?.hint ?? ''})`;
-      console.log(`Control Plane: ${base}\nStatus: Connected\nOrganization: ${r.me.organization.name}\nUser: ${who}\nRole: ${r.me.role}`);
+      const who = r.me.user
+        ? r.me.user.email
+        : `API key ${r.me.authentication.apiKey?.name ?? ''} (${r.me.authentication.apiKey?.hint ?? ''})`;
+      console.log(
+        `Control Plane: ${base}\nStatus: Connected\nOrganization: ${r.me.organization.name}\nUser: ${who}\nRole: ${r.me.role}`,
+      );
     } else {
       console.log(`Control Plane: ${base}\nStatus: Not connected (${r.reason})`);
     }

@@ -62,7 +62,9 @@ function fake(records: AuditRecord[]): Queryable {
 
 describe('canonical JSON', () => {
   it('sorts keys at every level, is compact and drops undefined', () => {
-    expect(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: undefined }], c: null } })).toBe('{"a":{"c":null,"d":[2,{"f":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: undefined }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[2,{"f":1}]},"b":1}',
+    );
   });
 });
 
@@ -70,7 +72,12 @@ describe('audit chain', () => {
   it('covers every field: changing any one changes the hash', () => {
     const [r] = chain(1);
     const base = entryHash(r!);
-    for (const [k, v] of Object.entries({ action: 'asset.deleted', requestId: 'other', sourceAddress: '10.0.0.1', prevHash: '1'.repeat(64) }))
+    for (const [k, v] of Object.entries({
+      action: 'asset.deleted',
+      requestId: 'other',
+      sourceAddress: '10.0.0.1',
+      prevHash: '1'.repeat(64),
+    }))
       expect(entryHash({ ...r!, [k]: v })).not.toBe(base);
     expect(entryHash({ ...r!, actor: { ...r!.actor, label: 'someone' } })).not.toBe(base);
     expect(Object.keys(chainedFields(r!))).toContain('v');
@@ -85,12 +92,18 @@ describe('audit chain', () => {
   it('names the first changed entry, a relinked entry, and a missing entry', async () => {
     const changed = chain(5);
     changed[2] = { ...changed[2]!, actor: { ...changed[2]!.actor, label: 'forged' } };
-    expect((await verifyAuditChain(fake(changed), 'o')).firstBroken).toMatchObject({ seq: 3, reason: 'hash-mismatch' });
+    expect((await verifyAuditChain(fake(changed), 'o')).firstBroken).toMatchObject({
+      seq: 3,
+      reason: 'hash-mismatch',
+    });
 
     const rehashed = chain(5);
     const forged = { ...rehashed[1]!, action: 'asset.forged' };
     rehashed[1] = { ...forged, hash: entryHash(forged) };
-    expect((await verifyAuditChain(fake(rehashed), 'o')).firstBroken).toMatchObject({ seq: 3, reason: 'prev-hash-mismatch' });
+    expect((await verifyAuditChain(fake(rehashed), 'o')).firstBroken).toMatchObject({
+      seq: 3,
+      reason: 'prev-hash-mismatch',
+    });
 
     const gap = chain(5).filter((r) => r.seq !== 4);
     expect((await verifyAuditChain(fake(gap), 'o')).firstBroken).toMatchObject({ seq: 5, reason: 'seq-gap' });

@@ -87,7 +87,8 @@ export async function appendAudit(
   client: Queryable,
   entry: AuditEntryInput,
 ): Promise<{ id: string; seq: number; hash: string }> {
-  if (!ACTION_RE.test(entry.action)) throw new Error(`appendAudit: invalid action ${JSON.stringify(entry.action)}`);
+  if (!ACTION_RE.test(entry.action))
+    throw new Error(`appendAudit: invalid action ${JSON.stringify(entry.action)}`);
   const bound = await currentOrg(client);
   if (bound !== entry.orgId.toLowerCase()) {
     throw new Error(
@@ -237,10 +238,19 @@ export async function verifyAuditChain(client: Queryable, orgId: string): Promis
     if (r.prevHash !== prevHash)
       return broken('prev-hash-mismatch', `prevHash does not match the hash of entry ${r.seq - 1}`);
     if (entryHash(r) !== r.hash)
-      return broken('hash-mismatch', `the content of entry ${r.seq} does not match its hash (it was changed)`);
+      return broken(
+        'hash-mismatch',
+        `the content of entry ${r.seq} does not match its hash (it was changed)`,
+      );
     prevHash = r.hash;
     expectedSeq++;
     head = r;
   }
-  return { ok: true, entries, headHash: head?.hash ?? null, headSeq: head?.seq ?? null, algorithm: CHAIN_ALGORITHM };
+  return {
+    ok: true,
+    entries,
+    headHash: head?.hash ?? null,
+    headSeq: head?.seq ?? null,
+    algorithm: CHAIN_ALGORITHM,
+  };
 }

@@ -31,7 +31,8 @@ export async function withOrg<T>(
 ): Promise<T> {
   // the id is interpolated below (one round trip for BEGIN + set_config): only a
   // strictly validated UUID, which cannot carry SQL, is accepted
-  if (!UUID_RE.test(orgId)) throw new Error(`withOrg: organization id must be a UUID (got ${JSON.stringify(orgId)})`);
+  if (!UUID_RE.test(orgId))
+    throw new Error(`withOrg: organization id must be a UUID (got ${JSON.stringify(orgId)})`);
   const client = await pool.connect();
   let broken: Error | undefined;
   try {

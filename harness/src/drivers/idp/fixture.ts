@@ -63,7 +63,13 @@ export const samlFixture = z.object({
   /** the IdP's entity id; default <base URL>/metadata */
   entityId: z.string().optional(),
   serviceProviders: z
-    .array(z.object({ entityId: z.string().min(1), acsUrl: z.string().url().optional(), sloUrl: z.string().url().optional() }))
+    .array(
+      z.object({
+        entityId: z.string().min(1),
+        acsUrl: z.string().url().optional(),
+        sloUrl: z.string().url().optional(),
+      }),
+    )
     .default([]),
   sessionSeconds: z.number().int().positive().default(28_800),
   users: z.array(samlUser).min(1),

@@ -28,6 +28,7 @@ async function freePort(host: string): Promise<number> {
 export async function startIdp(fixture: Fixture, o: StartOptions = {}): Promise<RunningIdp> {
   const host = o.host ?? '127.0.0.1';
   const port = o.port ? o.port : await freePort(host);
-  if (fixture.kind === 'oidc') return startOidcIdp(fixture, { port, host, issuer: o.issuer, redirectUris: o.redirectUris });
+  if (fixture.kind === 'oidc')
+    return startOidcIdp(fixture, { port, host, issuer: o.issuer, redirectUris: o.redirectUris });
   return startSamlIdp(fixture, { port, host, serviceProvider: o.serviceProvider });
 }

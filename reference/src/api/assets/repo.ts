@@ -31,7 +31,19 @@ const SELECT = `SELECT a.id, a.card_id, a.status, a.revision, a.card, a.created_
 
 // jsonb keeps its own key order; present cards in the order of the schema
 const ORDER: Record<string, string[]> = {
-  '': ['id', 'name', 'description', 'version', 'owner', 'technical', 'classification', 'jurisdictions', 'goldenThread', 'governance', 'constraints'],
+  '': [
+    'id',
+    'name',
+    'description',
+    'version',
+    'owner',
+    'technical',
+    'classification',
+    'jurisdictions',
+    'goldenThread',
+    'governance',
+    'constraints',
+  ],
   owner: ['name', 'email', 'team'],
   technical: ['type', 'framework', 'frameworkVersion', 'model', 'provider', 'components'],
   classification: ['riskLevel', 'rationale', 'riskFactors', 'euAiAct'],
@@ -43,10 +55,18 @@ function ordered(value: Record<string, unknown>, at = ''): Record<string, unknow
   const keys = ORDER[at];
   if (!keys) return value;
   const out: Record<string, unknown> = {};
-  for (const k of [...keys, ...Object.keys(value).filter((k) => !keys.includes(k)).sort()]) {
+  for (const k of [
+    ...keys,
+    ...Object.keys(value)
+      .filter((k) => !keys.includes(k))
+      .sort(),
+  ]) {
     const v = value[k];
     if (v === undefined) continue;
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && at === '' ? ordered(v as Record<string, unknown>, k) : v;
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && at === ''
+        ? ordered(v as Record<string, unknown>, k)
+        : v;
   }
   return out;
 }
@@ -101,7 +121,12 @@ function columns(card: AssetCard) {
   ];
 }
 
-export async function findAsset(client: pg.PoolClient, orgId: string, key: string, forUpdate = false): Promise<AssetRow | undefined> {
+export async function findAsset(
+  client: pg.PoolClient,
+  orgId: string,
+  key: string,
+  forUpdate = false,
+): Promise<AssetRow | undefined> {
   const r = await client.query<AssetRow>(
     `${SELECT} WHERE a.organization_id = $1 AND (a.card_id = $2 OR a.id = $3::uuid) LIMIT 1${forUpdate ? ' FOR UPDATE OF a' : ''}`,
     [orgId, key, UUID_RE.test(key) ? key : null],
@@ -109,13 +134,23 @@ export async function findAsset(client: pg.PoolClient, orgId: string, key: strin
   return r.rows[0];
 }
 
-export async function getAssetOr404(client: pg.PoolClient, orgId: string, key: string, forUpdate = false): Promise<AssetRow> {
+export async function getAssetOr404(
+  client: pg.PoolClient,
+  orgId: string,
+  key: string,
+  forUpdate = false,
+): Promise<AssetRow> {
   const row = await findAsset(client, orgId, key, forUpdate);
   if (!row) throw new HttpError(404, 'NOT_FOUND', `no asset ${key}`);
   return row;
 }
 
-export async function insertAsset(client: pg.PoolClient, orgId: string, card: AssetCard, createdBy: string): Promise<string> {
+export async function insertAsset(
+  client: pg.PoolClient,
+  orgId: string,
+  card: AssetCard,
+  createdBy: string,
+): Promise<string> {
   const withId = { ...card, id: card.id ?? newCardId() };
   try {
     const r = await client.query<{ id: string }>(
@@ -134,7 +169,12 @@ export async function insertAsset(client: pg.PoolClient, orgId: string, card: As
   }
 }
 
-export async function updateAsset(client: pg.PoolClient, orgId: string, uuid: string, card: AssetCard): Promise<void> {
+export async function updateAsset(
+  client: pg.PoolClient,
+  orgId: string,
+  uuid: string,
+  card: AssetCard,
+): Promise<void> {
   await client.query(
     `UPDATE asset_cards SET name = $3, description = $4, owner_email = $5, tech_type = $6, risk_level = $7,
        governance_status = $8, jurisdictions = $9, card = $10, revision = revision + 1, updated_at = now()
@@ -143,7 +183,12 @@ export async function updateAsset(client: pg.PoolClient, orgId: string, uuid: st
   );
 }
 
-export async function setStatus(client: pg.PoolClient, orgId: string, uuid: string, status: AssetStatus): Promise<void> {
+export async function setStatus(
+  client: pg.PoolClient,
+  orgId: string,
+  uuid: string,
+  status: AssetStatus,
+): Promise<void> {
   await client.query(
     `UPDATE asset_cards SET status = $3, revision = revision + 1, updated_at = now(),
        registered_at = CASE WHEN $3 = 'registered' THEN now() ELSE registered_at END,
@@ -178,7 +223,11 @@ export interface AssetFilters {
 
 /** Words of a search turned into a prefix query: "fraud det" -> fraud:* & det:* */
 export function searchQuery(q: string): string | undefined {
-  const words = q.toLowerCase().match(/[\p{L}\p{N}]+/gu)?.slice(0, 10) ?? [];
+  const words =
+    q
+      .toLowerCase()
+      .match(/[\p{L}\p{N}]+/gu)
+      ?.slice(0, 10) ?? [];
   return words.length ? words.map((w) => `${w}:*`).join(' & ') : undefined;
 }
 
@@ -241,7 +290,10 @@ export function listAssets(
   limit: number,
   cursorText?: string,
 ): Promise<{ rows: AssetRow[]; nextCursor: string | null }> {
-  return page(client, orgId, filters, sort, limit, cursorText, 'rows', (row: AssetRow) => row).then((p) => ({ rows: p.items, nextCursor: p.nextCursor }));
+  return page(client, orgId, filters, sort, limit, cursorText, 'rows', (row: AssetRow) => row).then((p) => ({
+    rows: p.items,
+    nextCursor: p.nextCursor,
+  }));
 }
 
 async function page<T, R>(
@@ -258,13 +310,24 @@ async function page<T, R>(
   const { sql, params } = where(orgId, filters);
   const cursor = decodeCursor(cursorText, sort);
   if (cursor) {
-    if (!UUID_RE.test(cursor.i)) throw new HttpError(400, 'VALIDATION_FAILED', 'invalid cursor', [{ in: 'query', path: 'cursor', code: 'invalid_cursor', message: 'cursor is not one this server issued' }]);
+    if (!UUID_RE.test(cursor.i))
+      throw new HttpError(400, 'VALIDATION_FAILED', 'invalid cursor', [
+        {
+          in: 'query',
+          path: 'cursor',
+          code: 'invalid_cursor',
+          message: 'cursor is not one this server issued',
+        },
+      ]);
     params.push(cursor.v, cursor.i);
     const op = s.dir === 'DESC' ? '<' : '>';
     sql.push(`(${s.col}, a.id) ${op} ($${params.length - 1}::${s.type}, $${params.length}::uuid)`);
   }
   params.push(limit + 1);
-  const columns = shape === 'json' ? `a.id, ${ITEM_JSON} AS json` : SELECT.slice('SELECT '.length, SELECT.indexOf(' FROM '));
+  const columns =
+    shape === 'json'
+      ? `a.id, ${ITEM_JSON} AS json`
+      : SELECT.slice('SELECT '.length, SELECT.indexOf(' FROM '));
   const r = await client.query<{ id: string; sort_value: string } & R>(
     `SELECT ${sortValueSql(s.col, s.type)} AS sort_value, ${columns}
        FROM asset_cards a LEFT JOIN asset_compliance c ON c.asset_id = a.id
@@ -275,12 +338,18 @@ async function page<T, R>(
   );
   const rows = r.rows.slice(0, limit);
   const last = rows[rows.length - 1];
-  const nextCursor = r.rows.length > limit && last ? encodeCursor({ s: sort, v: last.sort_value, i: last.id }) : null;
+  const nextCursor =
+    r.rows.length > limit && last ? encodeCursor({ s: sort, v: last.sort_value, i: last.id }) : null;
   return { items: rows.map(pick), nextCursor };
 }
 
 /** Every matching asset, in creation order, for export (bounded). */
-export async function allAssets(client: pg.PoolClient, orgId: string, filters: AssetFilters, max: number): Promise<AssetRow[]> {
+export async function allAssets(
+  client: pg.PoolClient,
+  orgId: string,
+  filters: AssetFilters,
+  max: number,
+): Promise<AssetRow[]> {
   const { sql, params } = where(orgId, filters);
   params.push(max);
   const r = await client.query<AssetRow>(

@@ -32,6 +32,8 @@ describe('asset card schema', () => {
   });
 
   it('merge patch: objects merge, null deletes, arrays and scalars replace', () => {
-    expect(mergePatch({ a: { b: 1, c: 2 }, d: [1, 2], e: 'x' }, { a: { b: null, z: 3 }, d: [3], e: 'y' })).toEqual({ a: { c: 2, z: 3 }, d: [3], e: 'y' });
+    expect(
+      mergePatch({ a: { b: 1, c: 2 }, d: [1, 2], e: 'x' }, { a: { b: null, z: 3 }, d: [3], e: 'y' }),
+    ).toEqual({ a: { c: 2, z: 3 }, d: [3], e: 'y' });
   });
 });

@@ -7,16 +7,27 @@ import { z } from 'zod';
 
 export const RISK_LEVELS = ['minimal', 'limited', 'high', 'unacceptable'] as const;
 export const TECH_TYPES = ['model', 'agent', 'api_client', 'framework', 'pipeline'] as const;
-export const GOVERNANCE_STATUSES = ['draft', 'linked', 'approved', 'production', 'deprecated', 'revoked'] as const;
+export const GOVERNANCE_STATUSES = [
+  'draft',
+  'linked',
+  'approved',
+  'production',
+  'deprecated',
+  'revoked',
+] as const;
 export const ASSET_STATUSES = ['draft', 'registered', 'retired'] as const;
 export type AssetStatus = (typeof ASSET_STATUSES)[number];
 
 export const CARD_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{1,127}$/;
 export const cardIdSchema = z
   .string()
-  .regex(CARD_ID_RE, 'must be 2-128 characters: letters, digits, ".", "_", ":" or "-", starting with a letter or digit');
+  .regex(
+    CARD_ID_RE,
+    'must be 2-128 characters: letters, digits, ".", "_", ":" or "-", starting with a letter or digit',
+  );
 
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const text = (max: number) =>
+  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 
 /** ISO 3166-1 alpha-2 (US), a subdivision (US-CA), or a region: EU, EEA, GLOBAL. */
 export const jurisdictionSchema = z
@@ -25,7 +36,10 @@ export const jurisdictionSchema = z
   .pipe(
     z
       .string()
-      .regex(/^(?:[A-Z]{2}(?:-[A-Z0-9]{1,3})?|EEA|GLOBAL)$/, 'must be a country code (DE), a subdivision (US-CA), EU, EEA or GLOBAL'),
+      .regex(
+        /^(?:[A-Z]{2}(?:-[A-Z0-9]{1,3})?|EEA|GLOBAL)$/,
+        'must be a country code (DE), a subdivision (US-CA), EU, EEA or GLOBAL',
+      ),
   );
 
 const owner = z
@@ -44,7 +58,9 @@ const technical = z
     model: text(200).optional(),
     provider: text(100).optional(),
     components: z
-      .array(z.object({ type: text(100), provider: text(100).optional(), model: text(200).optional() }).strict())
+      .array(
+        z.object({ type: text(100), provider: text(100).optional(), model: text(200).optional() }).strict(),
+      )
       .max(50)
       .optional(),
   })
@@ -67,7 +83,10 @@ const classification = z
     riskLevel: z.enum(RISK_LEVELS, { message: `must be one of ${RISK_LEVELS.join(', ')}` }),
     rationale: text(5000).optional(),
     riskFactors: riskFactors.optional(),
-    euAiAct: z.object({ category: text(200), transparencyRequired: z.boolean().optional() }).strict().optional(),
+    euAiAct: z
+      .object({ category: text(200), transparencyRequired: z.boolean().optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -78,7 +97,10 @@ const goldenThread = z
       message: 'must be one of jira, ado, github, gitlab, servicenow, linear, other',
     }),
     ref: text(200),
-    url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).max(2000).optional(),
+    url: z
+      .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+      .max(2000)
+      .optional(),
     status: z.enum(['active', 'completed', 'cancelled', 'unknown']).optional(),
   })
   .strict();
@@ -88,14 +110,18 @@ const approval = z
     role: text(100),
     name: text(200),
     email: z.email('must be an e-mail address').optional(),
-    date: z.iso.date({ message: 'must be a date (YYYY-MM-DD)' }).or(z.iso.datetime({ offset: true, message: 'must be an ISO date or date-time' })),
+    date: z.iso
+      .date({ message: 'must be a date (YYYY-MM-DD)' })
+      .or(z.iso.datetime({ offset: true, message: 'must be an ISO date or date-time' })),
     source: text(200).optional(),
   })
   .strict();
 
 const governance = z
   .object({
-    status: z.enum(GOVERNANCE_STATUSES, { message: `must be one of ${GOVERNANCE_STATUSES.join(', ')}` }).default('draft'),
+    status: z
+      .enum(GOVERNANCE_STATUSES, { message: `must be one of ${GOVERNANCE_STATUSES.join(', ')}` })
+      .default('draft'),
     approvals: z.array(approval).max(50).default([]),
   })
   .strict();
@@ -103,7 +129,11 @@ const governance = z
 const constraints = z
   .object({
     humanApprovalRequired: z.array(text(200)).max(50).optional(),
-    monitoring: z.object({ logAllDecisions: z.boolean(), logToolInvocations: z.boolean() }).partial().strict().optional(),
+    monitoring: z
+      .object({ logAllDecisions: z.boolean(), logToolInvocations: z.boolean() })
+      .partial()
+      .strict()
+      .optional(),
     runtime: z
       .object({
         maxIterations: z.number().int().positive(),
@@ -123,7 +153,10 @@ export const assetCardInput = z
     id: cardIdSchema.optional(),
     name: text(200),
     description: z.string().trim().max(5000, 'must be at most 5000 characters').optional(),
-    version: z.string().regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, 'must be a semantic version such as 1.0.0').optional(),
+    version: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, 'must be a semantic version such as 1.0.0')
+      .optional(),
     owner,
     technical,
     classification,
@@ -136,7 +169,8 @@ export const assetCardInput = z
   .superRefine((card, ctx) => {
     const seen = new Set<string>();
     card.jurisdictions.forEach((j, i) => {
-      if (seen.has(j)) ctx.addIssue({ code: 'custom', path: ['jurisdictions', i], message: `duplicate jurisdiction ${j}` });
+      if (seen.has(j))
+        ctx.addIssue({ code: 'custom', path: ['jurisdictions', i], message: `duplicate jurisdiction ${j}` });
       seen.add(j);
     });
   });
@@ -167,7 +201,9 @@ export const assetCardPatch = z
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
   const base: Record<string, unknown> =
-    target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+    target && typeof target === 'object' && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
   for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
     if (v === null) delete base[k];
     else base[k] = mergePatch(base[k], v);
@@ -181,7 +217,18 @@ const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 
 export function fromUpstreamLayout(raw: unknown): unknown {
   if (!isObj(raw)) return raw;
   const card: Record<string, unknown> = { ...raw };
-  for (const k of ['$schema', 'created', 'updated', 'createdAt', 'updatedAt', 'status', 'revision', 'compliance', 'registeredAt', 'retiredAt'])
+  for (const k of [
+    '$schema',
+    'created',
+    'updated',
+    'createdAt',
+    'updatedAt',
+    'status',
+    'revision',
+    'compliance',
+    'registeredAt',
+    'retiredAt',
+  ])
     delete card[k];
   if (isObj(card.ownership) && card.owner === undefined) {
     const ownership = card.ownership;
@@ -194,7 +241,11 @@ export function fromUpstreamLayout(raw: unknown): unknown {
     const intent = card.intent;
     card.goldenThread =
       intent.linked && typeof intent.ticketSystem === 'string' && typeof intent.ticketId === 'string'
-        ? { system: intent.ticketSystem, ref: intent.ticketId, ...(typeof intent.ticketUrl === 'string' ? { url: intent.ticketUrl } : {}) }
+        ? {
+            system: intent.ticketSystem,
+            ref: intent.ticketId,
+            ...(typeof intent.ticketUrl === 'string' ? { url: intent.ticketUrl } : {}),
+          }
         : null;
     delete card.intent;
   }

@@ -37,6 +37,7 @@ export function assetKey(req: Request): string {
 /** Validate a card (in the upstream or our layout); problems carry paths under `prefix`. */
 export function validateCard(raw: unknown, prefix: (string | number)[] = []) {
   const r = assetCardInput.safeParse(fromUpstreamLayout(raw));
-  return r.success ? { card: r.data, problems: [] } : { card: undefined, problems: issuesToProblems(r.error.issues, 'body', prefix) };
+  return r.success
+    ? { card: r.data, problems: [] }
+    : { card: undefined, problems: issuesToProblems(r.error.issues, 'body', prefix) };
 }
-

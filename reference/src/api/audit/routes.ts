@@ -3,7 +3,13 @@
 // can recompute it (algorithm in reference/src/common/audit.ts).
 import express, { type Router } from 'express';
 import { z } from 'zod';
-import { AUDIT_COLUMNS, readAuditChain, toAuditRecord, verifyAuditChain, CHAIN_ALGORITHM } from '../../common/audit.js';
+import {
+  AUDIT_COLUMNS,
+  readAuditChain,
+  toAuditRecord,
+  verifyAuditChain,
+  CHAIN_ALGORITHM,
+} from '../../common/audit.js';
 import { allow } from '../auth/principal.js';
 import { inOrg, type ApiDeps } from '../http/context.js';
 import { limitSchema } from '../http/pagination.js';
@@ -31,11 +37,23 @@ export function auditRouter(deps: ApiDeps): Router {
           WHERE organization_id = $1 AND ($2::bigint IS NULL OR seq < $2) AND ($3::text IS NULL OR action = $3)
             AND ($4::text IS NULL OR actor_type = $4) AND ($5::text IS NULL OR target_type = $5) AND ($6::text IS NULL OR target_id = $6)
           ORDER BY seq DESC LIMIT $7`,
-        [orgId, q.before ?? null, q.action ?? null, q.actorType ?? null, q.targetType ?? null, q.targetId ?? null, q.limit + 1],
+        [
+          orgId,
+          q.before ?? null,
+          q.action ?? null,
+          q.actorType ?? null,
+          q.targetType ?? null,
+          q.targetId ?? null,
+          q.limit + 1,
+        ],
       ),
     );
     const items = rows.rows.slice(0, q.limit).map(toAuditRecord);
-    res.json({ items, nextBefore: rows.rows.length > q.limit ? items[items.length - 1]!.seq : null, limit: q.limit });
+    res.json({
+      items,
+      nextBefore: rows.rows.length > q.limit ? items[items.length - 1]!.seq : null,
+      limit: q.limit,
+    });
   });
 
   router.get('/audit/verify', ...allow('audit:read', 'admin'), async (req, res) => {

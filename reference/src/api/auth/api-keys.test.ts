@@ -14,7 +14,9 @@ describe('API keys', () => {
       const parsed = parseApiKey(k.key)!;
       expect(parsed.prefix).toBe(k.prefix);
       expect(secretMatches(parsed.secret, k.secretHash)).toBe(true);
-      expect(secretMatches(parsed.secret.slice(0, -1) + (parsed.secret.endsWith('x') ? 'y' : 'x'), k.secretHash)).toBe(false);
+      expect(
+        secretMatches(parsed.secret.slice(0, -1) + (parsed.secret.endsWith('x') ? 'y' : 'x'), k.secretHash),
+      ).toBe(false);
       expect(k.secretHash.equals(hashSecret(parsed.secret))).toBe(true);
     }
     expect(parseApiKey('aigos_short_x')).toBeUndefined();
@@ -22,7 +24,9 @@ describe('API keys', () => {
   });
 
   it('use every character of their alphabets (no bias towards a few)', () => {
-    const chars = new Set(Array.from({ length: 300 }, () => parseApiKey(generateApiKey().key)!.secret).join(''));
+    const chars = new Set(
+      Array.from({ length: 300 }, () => parseApiKey(generateApiKey().key)!.secret).join(''),
+    );
     expect(chars.size).toBe(62);
   });
 });
@@ -52,7 +56,9 @@ describe('principal guards', () => {
     expect(roleAtLeast('viewer', 'editor')).toBe(false);
     expect(hasScope(key('viewer', ['*']), 'audit:read')).toBe(true);
     expect(hasScope(key('viewer', ['assets:read']), 'audit:read')).toBe(false);
-    expect(hasScope({ kind: 'session', orgId: 'o', userId: 'u', role: 'viewer', scopes: [] }, 'audit:read')).toBe(true);
+    expect(
+      hasScope({ kind: 'session', orgId: 'o', userId: 'u', role: 'viewer', scopes: [] }, 'audit:read'),
+    ).toBe(true);
   });
 
   it('answer 401 without a principal and 403 without the role or scope', () => {

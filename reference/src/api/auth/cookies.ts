@@ -14,7 +14,12 @@ export interface CookieNames {
 
 export function cookieNames(secure: boolean): CookieNames {
   const p = secure ? '__Host-' : '';
-  return { session: `${p}aigos_session`, csrf: `${p}aigos_csrf`, prelogin: `${p}aigos_prelogin`, sso: `${p}aigos_sso` };
+  return {
+    session: `${p}aigos_session`,
+    csrf: `${p}aigos_csrf`,
+    prelogin: `${p}aigos_prelogin`,
+    sso: `${p}aigos_sso`,
+  };
 }
 
 export function readCookies(req: IncomingMessage): Record<string, string | undefined> {
@@ -40,6 +45,8 @@ export interface CookieOptions {
   /** seconds; omitted = browser-session cookie */
   maxAge?: number;
   httpOnly: boolean;
+  /** default lax; none (with Secure) for cookies a cross-site POST must carry */
+  sameSite?: 'lax' | 'none';
 }
 
 export function setCookie(res: ServerResponse, name: string, value: string, o: CookieOptions): void {
@@ -48,7 +55,7 @@ export function setCookie(res: ServerResponse, name: string, value: string, o: C
     serialize(name, value, {
       httpOnly: o.httpOnly,
       secure: o.secure,
-      sameSite: 'lax',
+      sameSite: o.sameSite ?? 'lax',
       path: '/',
       ...(o.maxAge !== undefined ? { maxAge: o.maxAge } : {}),
     }),

@@ -22,7 +22,8 @@ export function safeReturnTo(v: unknown): string {
 }
 
 export function wantsJson(req: Request): boolean {
-  if (req.method === 'GET') return !!req.accepts(['html', 'json']) && req.accepts(['html', 'json']) === 'json';
+  if (req.method === 'GET')
+    return !!req.accepts(['html', 'json']) && req.accepts(['html', 'json']) === 'json';
   return !req.is('application/x-www-form-urlencoded');
 }
 
@@ -66,7 +67,8 @@ export async function startSession(
   const handle = rt.sessions.handleOf(id);
   setSessionCookies(rt, res, id, full.csrf);
   clearCookie(res, rt.cookies.prelogin, rt.secure);
-  await withOrg(rt.pool, data.org, (c) =>
+  // recorded without holding up the answer (audit appends of one organization are serialized)
+  void withOrg(rt.pool, data.org, (c) =>
     appendAudit(c, {
       orgId: data.org,
       actor: { type: 'user', id: data.uid, label: data.email },
@@ -76,9 +78,18 @@ export async function startSession(
       requestId: req.id,
       after: { method: data.method, provider: data.provider ?? null, session: handle, ...auditAfter },
     }),
-  ).catch((err: Error) => req.log.warn({ err: { message: err.message } }, 'could not record auth.login in the audit trail'));
+  ).catch((err: Error) =>
+    req.log.warn({ err: { message: err.message } }, 'could not record auth.login in the audit trail'),
+  );
   req.log.info(
-    { userId: data.uid, orgId: data.org, method: data.method, provider: data.provider, session: handle, source: req.ip },
+    {
+      userId: data.uid,
+      orgId: data.org,
+      method: data.method,
+      provider: data.provider,
+      session: handle,
+      source: req.ip,
+    },
     'signed in',
   );
   return { id, handle, data: full };
@@ -106,7 +117,15 @@ export function loginCsrfValid(rt: AuthRuntime, req: Request, token: unknown): b
 export function refuse(
   req: Request,
   res: Response,
-  o: { status: number; code: string; title: string; reason: string; detail?: string; log?: Record<string, unknown>; json?: boolean },
+  o: {
+    status: number;
+    code: string;
+    title: string;
+    reason: string;
+    detail?: string;
+    log?: Record<string, unknown>;
+    json?: boolean;
+  },
 ): void {
   req.log.warn({ code: o.code, reason: o.reason, ...(o.log ?? {}) }, `sign-in refused: ${o.reason}`);
   if (o.json ?? wantsJson(req)) {
@@ -114,5 +133,8 @@ export function refuse(
     return;
   }
   pageHeaders(res);
-  res.status(o.status).type('html').send(refusedPage({ title: o.title, reason: o.reason, detail: o.detail, requestId: req.id }));
+  res
+    .status(o.status)
+    .type('html')
+    .send(refusedPage({ title: o.title, reason: o.reason, detail: o.detail, requestId: req.id }));
 }

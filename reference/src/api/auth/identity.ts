@@ -40,11 +40,19 @@ export class SsoRefusal extends Error {
 
 /** DNs compare case-insensitively and without spaces after separators; other names exactly. */
 function normalizeGroup(g: string): string {
-  return g.includes('=') ? g.toLowerCase().replace(/\s*([,=+])\s*/g, '$1').trim() : g;
+  return g.includes('=')
+    ? g
+        .toLowerCase()
+        .replace(/\s*([,=+])\s*/g, '$1')
+        .trim()
+    : g;
 }
 
 /** The highest role any of the groups maps to; `default` when none does. */
-export function mapRole(groups: readonly string[] | undefined, mapping: RoleMapping): { role: Role; matched: string[] } {
+export function mapRole(
+  groups: readonly string[] | undefined,
+  mapping: RoleMapping,
+): { role: Role; matched: string[] } {
   const table = new Map(Object.entries(mapping.groups).map(([g, r]) => [normalizeGroup(g), r]));
   let role: Role | undefined;
   const matched: string[] = [];
@@ -76,7 +84,11 @@ export async function provisionUser(
 ): Promise<ProvisionResult> {
   const email = ident.email.trim();
   const m = EMAIL_RE.exec(email);
-  if (!m) throw new SsoRefusal('EMAIL_INVALID', `the identity provider sent no usable e-mail address (${JSON.stringify(email).slice(0, 80)})`);
+  if (!m)
+    throw new SsoRefusal(
+      'EMAIL_INVALID',
+      `the identity provider sent no usable e-mail address (${JSON.stringify(email).slice(0, 80)})`,
+    );
   const domain = m[1]!.toLowerCase();
   const orgRow = await pool.query<{ id: string; slug: string }>(
     `SELECT o.id, o.slug FROM organization_domains d JOIN organizations o ON o.id = d.organization_id
@@ -93,13 +105,16 @@ export async function provisionUser(
   const actor = { type: 'system' as const, label: `sso:${ident.provider}` };
   return withOrg(pool, org.id, async (c) => {
     let userId: string | undefined;
-    const linked = await c.query<{ user_id: string }>(`SELECT user_id FROM user_identities WHERE issuer = $1 AND subject = $2`, [
-      ident.issuer,
-      ident.subject,
-    ]);
+    const linked = await c.query<{ user_id: string }>(
+      `SELECT user_id FROM user_identities WHERE issuer = $1 AND subject = $2`,
+      [ident.issuer, ident.subject],
+    );
     userId = linked.rows[0]?.user_id;
     if (!userId) {
-      const byEmail = await c.query<{ id: string }>(`SELECT id FROM users WHERE lower(email) = lower($1) FOR UPDATE`, [email]);
+      const byEmail = await c.query<{ id: string }>(
+        `SELECT id FROM users WHERE lower(email) = lower($1) FOR UPDATE`,
+        [email],
+      );
       userId = byEmail.rows[0]?.id;
     }
     let created = false;
@@ -108,17 +123,32 @@ export async function provisionUser(
         `INSERT INTO users (email, name) VALUES ($1, $2) ON CONFLICT ((lower(email))) DO NOTHING RETURNING id`,
         [email, ident.name.slice(0, 200)],
       );
-      userId = ins.rows[0]?.id ?? (await c.query<{ id: string }>(`SELECT id FROM users WHERE lower(email) = lower($1)`, [email])).rows[0]!.id;
+      userId =
+        ins.rows[0]?.id ??
+        (await c.query<{ id: string }>(`SELECT id FROM users WHERE lower(email) = lower($1)`, [email]))
+          .rows[0]!.id;
       created = !!ins.rows[0];
     }
-    const user = await c.query<{ disabled: boolean; name: string }>(`SELECT disabled, name FROM users WHERE id = $1`, [userId]);
-    if (user.rows[0]?.disabled) throw new SsoRefusal('ACCOUNT_DISABLED', 'This account is disabled on the control plane.');
-    if (!user.rows[0]?.name && ident.name) await c.query(`UPDATE users SET name = $2 WHERE id = $1`, [userId, ident.name.slice(0, 200)]);
+    const user = await c.query<{ disabled: boolean; name: string }>(
+      `SELECT disabled, name FROM users WHERE id = $1`,
+      [userId],
+    );
+    if (user.rows[0]?.disabled)
+      throw new SsoRefusal('ACCOUNT_DISABLED', 'This account is disabled on the control plane.');
+    if (!user.rows[0]?.name && ident.name)
+      await c.query(`UPDATE users SET name = $2 WHERE id = $1`, [userId, ident.name.slice(0, 200)]);
 
-    const member = await c.query<{ role: Role }>(`SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2 FOR UPDATE`, [org.id, userId]);
+    const member = await c.query<{ role: Role }>(
+      `SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2 FOR UPDATE`,
+      [org.id, userId],
+    );
     const previousRole = member.rows[0]?.role;
     if (!previousRole) {
-      await c.query(`INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, $3)`, [org.id, userId, role]);
+      await c.query(`INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, $3)`, [
+        org.id,
+        userId,
+        role,
+      ]);
       await appendAudit(c, {
         orgId: org.id,
         actor,
@@ -130,7 +160,11 @@ export async function provisionUser(
       });
     } else if (previousRole !== role && (ROLES as readonly string[]).includes(role)) {
       // the identity provider's groups decide the role of its users at every sign-in
-      await c.query(`UPDATE memberships SET role = $3 WHERE organization_id = $1 AND user_id = $2`, [org.id, userId, role]);
+      await c.query(`UPDATE memberships SET role = $3 WHERE organization_id = $1 AND user_id = $2`, [
+        org.id,
+        userId,
+        role,
+      ]);
       await appendAudit(c, {
         orgId: org.id,
         actor,

@@ -29,7 +29,14 @@ import { csrfTokenOf, principalOfSession, tokensEqual } from './resolvers.js';
 import type { AuthRuntime } from './runtime.js';
 import type { SessionData } from './sessions.js';
 import { looksLikeJwt, TokenError } from './tokens.js';
-import { findUserById, findUserByEmail, memberState, membershipsOf, setPasswordHash, upgradePasswordHash } from './users.js';
+import {
+  findUserById,
+  findUserByEmail,
+  memberState,
+  membershipsOf,
+  setPasswordHash,
+  upgradePasswordHash,
+} from './users.js';
 
 /** What the single sign-on part adds to the shared pages and sign-out. */
 export interface SsoHooks {
@@ -79,7 +86,12 @@ export function localRoutes(router: Router, rt: AuthRuntime, sso: SsoHooks = NO_
     res.type('css').send(AUTH_CSS);
   });
 
-  const renderLogin = (req: Request, res: Response, status: number, o: { email?: string; error?: string; notice?: string; returnTo?: string } = {}) =>
+  const renderLogin = (
+    req: Request,
+    res: Response,
+    status: number,
+    o: { email?: string; error?: string; notice?: string; returnTo?: string } = {},
+  ) =>
     html(
       res,
       status,
@@ -101,16 +113,25 @@ export function localRoutes(router: Router, rt: AuthRuntime, sso: SsoHooks = NO_
 
   router.post('/login', async (req, res) => {
     const json = wantsJson(req);
-    if (!rt.localEnabled) throw new HttpError(404, 'NOT_FOUND', 'password sign-in is disabled; use single sign-on');
+    if (!rt.localEnabled)
+      throw new HttpError(404, 'NOT_FOUND', 'password sign-in is disabled; use single sign-on');
     if (!json && !loginCsrfValid(rt, req, req.body?._csrf)) {
       req.log.warn({ source: req.ip }, 'login form without a valid CSRF token');
-      return renderLogin(req, res, 403, { error: 'The sign-in form expired. Please try again.', returnTo: req.body?.returnTo });
+      return renderLogin(req, res, 403, {
+        error: 'The sign-in form expired. Please try again.',
+        returnTo: req.body?.returnTo,
+      });
     }
-    if (json && !req.is('application/json')) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send JSON or a form');
+    if (json && !req.is('application/json'))
+      throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send JSON or a form');
     const parsed = loginBody.safeParse(req.body ?? {});
     if (!parsed.success) {
       if (json) throw validation(parsed.error);
-      return renderLogin(req, res, 400, { error: 'Enter your e-mail and password.', email: req.body?.email, returnTo: req.body?.returnTo });
+      return renderLogin(req, res, 400, {
+        error: 'Enter your e-mail and password.',
+        email: req.body?.email,
+        returnTo: req.body?.returnTo,
+      });
     }
     const { email, password, organization } = parsed.data;
     const returnTo = safeReturnTo(parsed.data.returnTo);
@@ -123,12 +144,18 @@ export function localRoutes(router: Router, rt: AuthRuntime, sso: SsoHooks = NO_
         attempt.blocked.scope === 'account'
           ? `Too many failed sign-ins for this account. It is locked; try again in ${minutes} minute(s).`
           : `Too many failed sign-ins from your address. Try again in ${minutes} minute(s).`;
-      req.log.warn({ email, source, scope: attempt.blocked.scope, retryAfter: attempt.blocked.retryAfterSeconds }, 'login refused: locked');
+      req.log.warn(
+        { email, source, scope: attempt.blocked.scope, retryAfter: attempt.blocked.retryAfterSeconds },
+        'login refused: locked',
+      );
       res.setHeader('Retry-After', String(attempt.blocked.retryAfterSeconds));
       if (json)
-        throw new HttpError(429, attempt.blocked.scope === 'account' ? 'ACCOUNT_LOCKED' : 'SOURCE_BLOCKED', message, [
-          { retryAfterSeconds: attempt.blocked.retryAfterSeconds },
-        ]);
+        throw new HttpError(
+          429,
+          attempt.blocked.scope === 'account' ? 'ACCOUNT_LOCKED' : 'SOURCE_BLOCKED',
+          message,
+          [{ retryAfterSeconds: attempt.blocked.retryAfterSeconds }],
+        );
       return renderLogin(req, res, 429, { error: message, email, returnTo });
     }
     if (attempt.delayMs > 0) await sleep(attempt.delayMs);
@@ -138,12 +165,14 @@ export function localRoutes(router: Router, rt: AuthRuntime, sso: SsoHooks = NO_
     let org;
     let reason: string | undefined;
     if (!user) reason = 'unknown e-mail';
-    else if (!check.ok) reason = user.password_hash ? 'wrong password' : 'account has no password (single sign-on only)';
+    else if (!check.ok)
+      reason = user.password_hash ? 'wrong password' : 'account has no password (single sign-on only)';
     else if (user.disabled) reason = 'account disabled';
     else {
       const memberships = await membershipsOf(rt.pool, user.id);
       org = organization ? memberships.find((m) => m.orgSlug === organization) : memberships[0];
-      if (!org) reason = organization ? `not a member of ${organization}` : 'not a member of any organization';
+      if (!org)
+        reason = organization ? `not a member of ${organization}` : 'not a member of any organization';
     }
     if (reason || !user || !org) {
       req.log.warn({ email, source, reason, failures: attempt.accountFailures + 1 }, 'login failed');
@@ -176,7 +205,9 @@ export function localRoutes(router: Router, rt: AuthRuntime, sso: SsoHooks = NO_
       });
       return;
     }
-    const next = user.must_change_password ? `/auth/change-password?returnTo=${encodeURIComponent(returnTo)}` : returnTo;
+    const next = user.must_change_password
+      ? `/auth/change-password?returnTo=${encodeURIComponent(returnTo)}`
+      : returnTo;
     res.redirect(303, next);
   });
 
@@ -216,7 +247,10 @@ export function localRoutes(router: Router, rt: AuthRuntime, sso: SsoHooks = NO_
     clearSessionCookies(rt, res);
     req.log.info({ userId: s.data.uid, session: s.handle, method: s.data.method }, 'signed out');
     const idpLogout = await sso.logoutRedirect(s.data, req).catch((err: Error) => {
-      req.log.warn({ err: { message: err.message } }, 'single logout at the identity provider could not start');
+      req.log.warn(
+        { err: { message: err.message } },
+        'single logout at the identity provider could not start',
+      );
       return undefined;
     });
     if (json) {
@@ -272,14 +306,27 @@ export function localRoutes(router: Router, rt: AuthRuntime, sso: SsoHooks = NO_
     const { currentPassword, newPassword, confirmPassword } = parsed.data;
     const returnTo = safeReturnTo(parsed.data.returnTo);
     const user = await findUserById(rt.pool, s.data.uid);
-    if (!user?.password_hash) throw new HttpError(400, 'NO_LOCAL_PASSWORD', 'this account has no local password');
+    if (!user?.password_hash)
+      throw new HttpError(400, 'NO_LOCAL_PASSWORD', 'this account has no local password');
     const again = (status: number, o: { error?: string; problems?: string[] }) => {
       if (json)
-        throw new HttpError(status, status === 401 ? 'INVALID_CREDENTIALS' : status === 429 ? 'ACCOUNT_LOCKED' : 'VALIDATION_FAILED', o.error ?? 'the new password is not acceptable', (o.problems ?? []).map((p) => ({ path: 'newPassword', message: p })));
+        throw new HttpError(
+          status,
+          status === 401 ? 'INVALID_CREDENTIALS' : status === 429 ? 'ACCOUNT_LOCKED' : 'VALIDATION_FAILED',
+          o.error ?? 'the new password is not acceptable',
+          (o.problems ?? []).map((p) => ({ path: 'newPassword', message: p })),
+        );
       html(
         res,
         status,
-        changePasswordPage({ csrf: s.data.csrf, returnTo, email: user.email, forced: user.must_change_password, minLength: PASSWORD_MIN_LENGTH, ...o }),
+        changePasswordPage({
+          csrf: s.data.csrf,
+          returnTo,
+          email: user.email,
+          forced: user.must_change_password,
+          minLength: PASSWORD_MIN_LENGTH,
+          ...o,
+        }),
       );
     };
     const source = req.ip ?? 'unknown';
@@ -296,7 +343,8 @@ export function localRoutes(router: Router, rt: AuthRuntime, sso: SsoHooks = NO_
     }
     await rt.throttle.succeeded(user.email, source);
     const problems = passwordProblems(newPassword, { email: user.email, current: currentPassword });
-    if (confirmPassword !== undefined && confirmPassword !== newPassword) problems.push('and its repetition differ');
+    if (confirmPassword !== undefined && confirmPassword !== newPassword)
+      problems.push('and its repetition differ');
     if (problems.length) return again(400, { problems });
 
     const hash = await hashPassword(newPassword);
@@ -329,7 +377,11 @@ export function localRoutes(router: Router, rt: AuthRuntime, sso: SsoHooks = NO_
     if (!m || m.disabled || !m.role) {
       await rt.sessions.destroy(s.id);
       clearSessionCookies(rt, res);
-      throw new HttpError(401, 'UNAUTHENTICATED', 'this account is disabled or no longer a member of the organization');
+      throw new HttpError(
+        401,
+        'UNAUTHENTICATED',
+        'this account is disabled or no longer a member of the organization',
+      );
     }
     setSessionCookies(rt, res, s.id, s.data.csrf);
     res.json({
@@ -377,9 +429,19 @@ export function localRoutes(router: Router, rt: AuthRuntime, sso: SsoHooks = NO_
     const s = await currentSession(rt, req);
     if (!s) throw new HttpError(401, 'UNAUTHENTICATED', 'no session: sign in at /auth/login');
     if (!tokensEqual(csrfTokenOf(req), s.data.csrf))
-      throw new HttpError(403, 'CSRF_TOKEN_INVALID', 'POST /auth/token needs the X-CSRF-Token header of the session');
+      throw new HttpError(
+        403,
+        'CSRF_TOKEN_INVALID',
+        'POST /auth/token needs the X-CSRF-Token header of the session',
+      );
     const p = await principalOfSession(rt, s.data, s.handle, 'session');
-    const t = await rt.tokens.issue({ userId: p.userId, orgId: p.orgId, sessionId: s.handle, role: p.role, email: p.email });
+    const t = await rt.tokens.issue({
+      userId: p.userId,
+      orgId: p.orgId,
+      sessionId: s.handle,
+      role: p.role,
+      email: p.email,
+    });
     res.json({ access_token: t.token, token_type: 'Bearer', expires_in: t.expiresIn });
   });
 

@@ -20,7 +20,8 @@ export interface ThrottleSettings {
 export type Blocked = { scope: 'account' | 'source'; retryAfterSeconds: number };
 
 const K = 'aigos:login:';
-const acct = (email: string) => createHash('sha256').update(email.trim().toLowerCase()).digest('hex').slice(0, 32);
+const acct = (email: string) =>
+  createHash('sha256').update(email.trim().toLowerCase()).digest('hex').slice(0, 32);
 
 // KEYS: failA, failS, lockA, lockS; ARGV: window, threshold, sourceThreshold
 // returns { blockedScope (0 none, 1 account, 2 source), ttl, failuresA, failuresS }
@@ -84,7 +85,10 @@ export class LoginThrottle {
     const [scope, ttlMs, a, s] = r;
     if (scope !== 0) {
       return {
-        blocked: { scope: scope === 1 ? 'account' : 'source', retryAfterSeconds: Math.max(1, Math.ceil(ttlMs / 1000)) },
+        blocked: {
+          scope: scope === 1 ? 'account' : 'source',
+          retryAfterSeconds: Math.max(1, Math.ceil(ttlMs / 1000)),
+        },
         delayMs: 0,
         accountFailures: a,
       };
@@ -99,7 +103,11 @@ export class LoginThrottle {
     await this.redis
       .multi()
       .del(failA!)
-      .eval(`local v = redis.call('GET', KEYS[1]) if v and tonumber(v) > 0 then redis.call('DECR', KEYS[1]) end return 0`, 1, failS!)
+      .eval(
+        `local v = redis.call('GET', KEYS[1]) if v and tonumber(v) > 0 then redis.call('DECR', KEYS[1]) end return 0`,
+        1,
+        failS!,
+      )
       .exec();
   }
 

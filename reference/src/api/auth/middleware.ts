@@ -20,7 +20,10 @@ export interface Credentials {
 }
 
 /** Resolves credentials it recognises; returns undefined for ones it does not claim. */
-export type PrincipalResolver = (req: IncomingMessage, credentials: Credentials) => Promise<Principal | undefined>;
+export type PrincipalResolver = (
+  req: IncomingMessage,
+  credentials: Credentials,
+) => Promise<Principal | undefined>;
 
 function unauthenticated(message: string): HttpError {
   return new HttpError(401, 'UNAUTHENTICATED', message);
@@ -111,7 +114,8 @@ export function apiKeyResolver(pool: pg.Pool, log: Logger): PrincipalResolver {
     const key = r.rows[0];
     if (!key || !secretMatches(parsed.secret, key.secret_hash)) return invalid();
     if (key.revoked_at) throw unauthenticated('this API key has been revoked');
-    if (key.expires_at && key.expires_at.getTime() <= Date.now()) throw unauthenticated('this API key has expired');
+    if (key.expires_at && key.expires_at.getTime() <= Date.now())
+      throw unauthenticated('this API key has expired');
     let role = key.role;
     if (key.user_id) {
       // a user's key never outlives the user's access, nor exceeds the user's role

@@ -44,7 +44,9 @@ export async function mountAuth(app: Express, ctx: ServiceContext): Promise<Auth
   });
   // a missing table (migrations pending) must not stop the service: readiness says so,
   // and the first token request creates the key
-  await keys.init().catch((err: Error) => log.warn({ err: { message: err.message } }, 'signing keys not initialised yet'));
+  await keys
+    .init()
+    .catch((err: Error) => log.warn({ err: { message: err.message } }, 'signing keys not initialised yet'));
   keys.startSchedule();
   const parts = publicParts(required(config, 'PUBLIC_URL'));
   const rt: AuthRuntime = {
@@ -53,7 +55,11 @@ export async function mountAuth(app: Express, ctx: ServiceContext): Promise<Auth
     log,
     ...parts,
     sessionSecret: required(config, 'SESSION_SECRET'),
-    sessions: new SessionStore(redis, required(config, 'SESSION_SECRET'), required(config, 'SESSION_MAX_AGE')),
+    sessions: new SessionStore(
+      redis,
+      required(config, 'SESSION_SECRET'),
+      required(config, 'SESSION_MAX_AGE'),
+    ),
     throttle: new LoginThrottle(redis, {
       threshold: required(config, 'AUTH_LOCKOUT_THRESHOLD'),
       windowSeconds: required(config, 'AUTH_LOCKOUT_SECONDS'),
@@ -71,7 +77,11 @@ export async function mountAuth(app: Express, ctx: ServiceContext): Promise<Auth
   localRoutes(router, rt, sso.hooks);
   app.use(
     '/auth',
-    authRateLimit(redis, { rps: required(config, 'AUTH_RATE_LIMIT_RPS'), burst: required(config, 'AUTH_RATE_LIMIT_BURST') }, log),
+    authRateLimit(
+      redis,
+      { rps: required(config, 'AUTH_RATE_LIMIT_RPS'), burst: required(config, 'AUTH_RATE_LIMIT_BURST') },
+      log,
+    ),
     router,
   );
 

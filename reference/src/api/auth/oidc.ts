@@ -64,7 +64,12 @@ export class OidcProvider {
       const issuer = new URL(this.cfg.issuer);
       const insecure = issuer.protocol === 'http:';
       if (insecure && !LOOPBACK.has(issuer.hostname))
-        throw new SsoRefusal('OIDC_CONFIG', `the issuer ${this.cfg.issuer} must use https (http only for loopback test providers)`, undefined, 500);
+        throw new SsoRefusal(
+          'OIDC_CONFIG',
+          `the issuer ${this.cfg.issuer} must use https (http only for loopback test providers)`,
+          undefined,
+          500,
+        );
       return client.discovery(
         issuer,
         this.cfg.clientId,
@@ -93,7 +98,11 @@ export class OidcProvider {
     let binding = readCookies(req)[this.rt.cookies.sso];
     if (!binding || !/^[A-Za-z0-9_-]{43}$/.test(binding)) {
       binding = randomToken(32);
-      setCookie(res, this.rt.cookies.sso, binding, { secure: this.rt.secure, httpOnly: true, maxAge: STATE_TTL_SECONDS });
+      setCookie(res, this.rt.cookies.sso, binding, {
+        secure: this.rt.secure,
+        httpOnly: true,
+        maxAge: STATE_TTL_SECONDS,
+      });
     }
     const record: StateRecord = {
       provider: this.name,
@@ -152,9 +161,16 @@ export class OidcProvider {
       const ident = this.identityOf(claims, req);
       const { role, matched } = mapRole(ident.groups, this.cfg.roleMapping);
       const p = await provisionUser(this.rt.pool, ident, role, { sourceAddress: req.ip, requestId: req.id });
-      if (p.created) req.log.info({ ...log, userId: p.userId, orgId: p.orgId, role }, 'single sign-on: user created just in time');
+      if (p.created)
+        req.log.info(
+          { ...log, userId: p.userId, orgId: p.orgId, role },
+          'single sign-on: user created just in time',
+        );
       if (p.previousRole && p.previousRole !== role)
-        req.log.info({ ...log, userId: p.userId, from: p.previousRole, to: role }, 'single sign-on: role changed by the identity provider groups');
+        req.log.info(
+          { ...log, userId: p.userId, from: p.previousRole, to: role },
+          'single sign-on: role changed by the identity provider groups',
+        );
       await startSession(
         this.rt,
         req,
@@ -174,13 +190,21 @@ export class OidcProvider {
     const map = this.cfg.attributeMapping;
     const subject = claimString(claims, map.id) ?? claimString(claims, 'sub');
     const email = claimString(claims, map.email);
-    if (!subject) throw new SsoRefusal('CLAIM_MISSING', `the ID token has no ${map.id} claim to identify the user`);
+    if (!subject)
+      throw new SsoRefusal('CLAIM_MISSING', `the ID token has no ${map.id} claim to identify the user`);
     if (!email) throw new SsoRefusal('CLAIM_MISSING', `the ID token has no ${map.email} claim (e-mail)`);
     const verified = claims.email_verified;
     if (verified === false || verified === 'false')
-      throw new SsoRefusal('EMAIL_NOT_VERIFIED', `The identity provider has not verified the e-mail address ${email}.`, 'Verify the address with your identity provider, then sign in again.');
+      throw new SsoRefusal(
+        'EMAIL_NOT_VERIFIED',
+        `The identity provider has not verified the e-mail address ${email}.`,
+        'Verify the address with your identity provider, then sign in again.',
+      );
     if (verified === undefined && this.cfg.provider !== 'azure')
-      throw new SsoRefusal('EMAIL_NOT_VERIFIED', `The identity provider did not say that the e-mail address ${email} is verified (email_verified).`);
+      throw new SsoRefusal(
+        'EMAIL_NOT_VERIFIED',
+        `The identity provider did not say that the e-mail address ${email} is verified (email_verified).`,
+      );
     if (this.cfg.provider === 'google' && this.cfg.hostedDomain) {
       const hd = claimString(claims, 'hd');
       if (!hd || hd.toLowerCase() !== this.cfg.hostedDomain.toLowerCase())
@@ -195,15 +219,26 @@ export class OidcProvider {
       const names = claims._claim_names as Record<string, unknown> | undefined;
       if (raw === undefined && names && typeof names === 'object' && map.groups in names) {
         req.log.warn(
-          { provider: this.name, subject, claimSource: names[map.groups], defaultRole: this.cfg.roleMapping.default },
+          {
+            provider: this.name,
+            subject,
+            claimSource: names[map.groups],
+            defaultRole: this.cfg.roleMapping.default,
+          },
           `single sign-on: group overage — the token lists no ${map.groups} but refers to a distributed claim source (_claim_names/_claim_sources, Microsoft Graph); groups are not fetched, so the default role ${this.cfg.roleMapping.default} applies. Configure the app registration to emit groups assigned to the application, or use app roles.`,
         );
       } else if (raw === undefined && claims.hasgroups === true) {
-        req.log.warn({ provider: this.name, subject }, 'single sign-on: group overage (hasgroups); default role applies');
+        req.log.warn(
+          { provider: this.name, subject },
+          'single sign-on: group overage (hasgroups); default role applies',
+        );
       } else if (Array.isArray(raw)) groups = raw.filter((g): g is string => typeof g === 'string');
       else if (typeof raw === 'string') groups = [raw];
       else if (raw !== undefined)
-        req.log.warn({ provider: this.name, subject, type: typeof raw }, `single sign-on: the ${map.groups} claim is not a list; ignored`);
+        req.log.warn(
+          { provider: this.name, subject, type: typeof raw },
+          `single sign-on: the ${map.groups} claim is not a list; ignored`,
+        );
     }
     return {
       protocol: 'oidc',
@@ -216,11 +251,31 @@ export class OidcProvider {
     };
   }
 
-  private refusal(req: Request, res: Response, err: unknown, stage: string, extra: Record<string, unknown> = {}): void {
+  private refusal(
+    req: Request,
+    res: Response,
+    err: unknown,
+    stage: string,
+    extra: Record<string, unknown> = {},
+  ): void {
     const log = { provider: this.name, issuer: this.cfg.issuer, stage, source: req.ip, ...extra };
     if (err instanceof SsoRefusal)
-      return refuse(req, res, { status: err.status, code: err.code, title: 'Sign-in refused', reason: err.reason, detail: err.detail, log, json: false });
-    type Cause = { message?: string; claim?: string; attribute?: string; cause?: Cause; body?: { error?: string; error_description?: string } };
+      return refuse(req, res, {
+        status: err.status,
+        code: err.code,
+        title: 'Sign-in refused',
+        reason: err.reason,
+        detail: err.detail,
+        log,
+        json: false,
+      });
+    type Cause = {
+      message?: string;
+      claim?: string;
+      attribute?: string;
+      cause?: Cause;
+      body?: { error?: string; error_description?: string };
+    };
     const e = err as Error & { code?: string; cause?: Cause; error?: string; error_description?: string };
     const code = e.code ?? '';
     // openid-client wraps the protocol library's error: the detail (which claim) is in the cause
@@ -230,7 +285,8 @@ export class OidcProvider {
     let refusal = 'OIDC_REFUSED';
     if (claim === 'nonce' || /"nonce"/.test(msg)) {
       refusal = 'NONCE_MISMATCH';
-      reason = 'The ID token does not belong to this sign-in (nonce mismatch: a replayed or substituted token).';
+      reason =
+        'The ID token does not belong to this sign-in (nonce mismatch: a replayed or substituted token).';
     } else if (claim === 'iss' || claim === 'issuer' || /issuer/i.test(msg)) {
       refusal = 'ISSUER_MISMATCH';
       reason =
@@ -239,20 +295,34 @@ export class OidcProvider {
           : `The response names a different issuer than the configured ${this.cfg.issuer}.`;
     } else if (code === 'OAUTH_AUTHORIZATION_RESPONSE_ERROR' || e.error) {
       refusal = 'IDP_ERROR';
-      reason = `The identity provider refused the sign-in: ${e.error ?? ''} ${e.error_description ?? ''}`.trim();
+      reason =
+        `The identity provider refused the sign-in: ${e.error ?? ''} ${e.error_description ?? ''}`.trim();
     } else if (code === 'OAUTH_RESPONSE_BODY_ERROR') {
       refusal = 'IDP_ERROR';
-      reason = `The identity provider refused the code exchange: ${e.cause?.body?.error ?? ''} ${e.cause?.body?.error_description ?? ''}`.trim();
+      reason =
+        `The identity provider refused the code exchange: ${e.cause?.body?.error ?? ''} ${e.cause?.body?.error_description ?? ''}`.trim();
     } else if (stage === 'discovery') {
       refusal = 'IDP_UNAVAILABLE';
       reason = `The identity provider's configuration could not be read from ${this.cfg.issuer} (${msg}).`;
     } else reason = `The identity provider's answer was not accepted (${msg}).`;
-    refuse(req, res, { status: stage === 'discovery' ? 502 : 401, code: refusal, title: 'Sign-in refused', reason, log: { ...log, error: msg, errorCode: code }, json: false });
+    refuse(req, res, {
+      status: stage === 'discovery' ? 502 : 401,
+      code: refusal,
+      title: 'Sign-in refused',
+      reason,
+      log: { ...log, error: msg, errorCode: code },
+      json: false,
+    });
   }
 }
 
 /** The callback route of all OIDC providers: the state record says which one. */
-export async function oidcCallback(rt: AuthRuntime, providers: Map<string, OidcProvider>, req: Request, res: Response): Promise<void> {
+export async function oidcCallback(
+  rt: AuthRuntime,
+  providers: Map<string, OidcProvider>,
+  req: Request,
+  res: Response,
+): Promise<void> {
   res.setHeader('Cache-Control', 'no-store');
   const state = typeof req.query.state === 'string' ? req.query.state : '';
   const raw = state ? await rt.redis.getdel(STATE_PREFIX + state) : null;
@@ -261,7 +331,8 @@ export async function oidcCallback(rt: AuthRuntime, providers: Map<string, OidcP
       status: 400,
       code: 'STATE_INVALID',
       title: 'Sign-in refused',
-      reason: 'This sign-in response was already used or has expired (unknown state). Start the sign-in again.',
+      reason:
+        'This sign-in response was already used or has expired (unknown state). Start the sign-in again.',
       log: { source: req.ip, hasState: !!state },
       json: false,
     });
@@ -280,7 +351,13 @@ export async function oidcCallback(rt: AuthRuntime, providers: Map<string, OidcP
   }
   const provider = providers.get(record.provider);
   if (!provider)
-    return refuse(req, res, { status: 400, code: 'PROVIDER_UNKNOWN', title: 'Sign-in refused', reason: `The provider ${record.provider} is no longer configured.`, json: false });
+    return refuse(req, res, {
+      status: 400,
+      code: 'PROVIDER_UNKNOWN',
+      title: 'Sign-in refused',
+      reason: `The provider ${record.provider} is no longer configured.`,
+      json: false,
+    });
   if (typeof req.query.error === 'string') {
     return refuse(req, res, {
       status: 401,

@@ -64,7 +64,9 @@ ${body}
 }
 
 const message = (kind: 'error' | 'notice', text?: string) =>
-  text ? `<p class="${kind}" role="${kind === 'error' ? 'alert' : 'status'}" id="${kind}">${escapeHtml(text)}</p>` : '';
+  text
+    ? `<p class="${kind}" role="${kind === 'error' ? 'alert' : 'status'}" id="${kind}">${escapeHtml(text)}</p>`
+    : '';
 
 export interface SsoButton {
   name: string;
@@ -97,7 +99,10 @@ export function loginPage(o: {
 ${o.providers.map((p) => `<a class="button" id="sso-${escapeHtml(p.name)}" href="${escapeHtml(p.href)}">Sign in with ${escapeHtml(p.label)}</a>`).join('\n')}
 </nav>`
     : '';
-  return layout('Sign in', `<h1>Sign in to AIGOS</h1>\n${message('error', o.error)}${message('notice', o.notice)}\n${form}\n${sso}`);
+  return layout(
+    'Sign in',
+    `<h1>Sign in to AIGOS</h1>\n${message('error', o.error)}${message('notice', o.notice)}\n${form}\n${sso}`,
+  );
 }
 
 export function changePasswordPage(o: {
@@ -134,7 +139,12 @@ ${message('error', o.error)}${problems}
   );
 }
 
-export function refusedPage(o: { title: string; reason: string; detail?: string; requestId?: string }): string {
+export function refusedPage(o: {
+  title: string;
+  reason: string;
+  detail?: string;
+  requestId?: string;
+}): string {
   return layout(
     o.title,
     `<h1>${escapeHtml(o.title)}</h1>

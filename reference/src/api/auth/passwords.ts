@@ -42,7 +42,10 @@ export interface VerifyResult {
 }
 
 /** Verify a password; a missing hash verifies against a dummy and fails. */
-export async function verifyPassword(stored: string | null | undefined, password: string): Promise<VerifyResult> {
+export async function verifyPassword(
+  stored: string | null | undefined,
+  password: string,
+): Promise<VerifyResult> {
   if (!stored) {
     await verify(await dummy(), password).catch(() => false);
     return { ok: false, needsRehash: false };
@@ -71,10 +74,13 @@ export async function verifyPassword(stored: string | null | undefined, password
 /** Problems with a new password (empty when acceptable). */
 export function passwordProblems(password: string, ctx: { email?: string; current?: string } = {}): string[] {
   const problems: string[] = [];
-  if (password.length < PASSWORD_MIN_LENGTH) problems.push(`must be at least ${PASSWORD_MIN_LENGTH} characters`);
-  if (password.length > PASSWORD_MAX_LENGTH) problems.push(`must be at most ${PASSWORD_MAX_LENGTH} characters`);
+  if (password.length < PASSWORD_MIN_LENGTH)
+    problems.push(`must be at least ${PASSWORD_MIN_LENGTH} characters`);
+  if (password.length > PASSWORD_MAX_LENGTH)
+    problems.push(`must be at most ${PASSWORD_MAX_LENGTH} characters`);
   if (password === SEED_DEFAULT_PASSWORD) problems.push('must not be the documented default password');
-  if (ctx.current !== undefined && password === ctx.current) problems.push('must differ from the current password');
+  if (ctx.current !== undefined && password === ctx.current)
+    problems.push('must differ from the current password');
   const local = ctx.email?.split('@')[0]?.toLowerCase();
   if (local && local.length >= 4 && password.toLowerCase().includes(local))
     problems.push('must not contain your e-mail name');

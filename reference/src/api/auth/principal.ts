@@ -92,7 +92,10 @@ export function principalOf(req: Request): Principal {
  * The one authorization decision of REST, GraphQL and the WebSocket: throws 401 without a
  * principal, 403 when a scope is missing or the role is below `minRole`.
  */
-export function authorize(p: Principal | undefined, need: { scopes?: readonly Scope[]; minRole?: Role }): Principal {
+export function authorize(
+  p: Principal | undefined,
+  need: { scopes?: readonly Scope[]; minRole?: Role },
+): Principal {
   if (!p) throw new HttpError(401, 'UNAUTHENTICATED', 'authentication required');
   const missing = (need.scopes ?? []).filter((s) => !hasScope(p, s));
   if (missing.length)
@@ -119,18 +122,24 @@ export function guardInfo(handler: unknown): GuardInfo | undefined {
 
 /** Middleware: the caller's role must be at least `min`. */
 export function requireRole(min: Role): RequestHandler {
-  return tagged((req: Request, _res: Response, next: NextFunction) => {
-    authorize(req.principal, { minRole: min });
-    next();
-  }, { minRole: min });
+  return tagged(
+    (req: Request, _res: Response, next: NextFunction) => {
+      authorize(req.principal, { minRole: min });
+      next();
+    },
+    { minRole: min },
+  );
 }
 
 /** Middleware: the caller must hold every named scope. */
 export function requireScope(...scopes: Scope[]): RequestHandler {
-  return tagged((req: Request, _res: Response, next: NextFunction) => {
-    authorize(req.principal, { scopes });
-    next();
-  }, { scopes });
+  return tagged(
+    (req: Request, _res: Response, next: NextFunction) => {
+      authorize(req.principal, { scopes });
+      next();
+    },
+    { scopes },
+  );
 }
 
 /** Scope and role together, the usual guard of a route. */
@@ -140,6 +149,7 @@ export function allow(scope: Scope, minRole: Role = 'viewer'): RequestHandler[] 
 
 /** How the principal appears in the audit trail. */
 export function auditActor(p: Principal): { type: 'user' | 'api-key'; id: string; label: string } {
-  if (p.kind === 'api-key') return { type: 'api-key', id: p.apiKeyId, label: `${p.keyName} (aigos_${p.keyPrefix})` };
+  if (p.kind === 'api-key')
+    return { type: 'api-key', id: p.apiKeyId, label: `${p.keyName} (aigos_${p.keyPrefix})` };
   return { type: 'user', id: p.userId, label: p.email ?? p.userId };
 }

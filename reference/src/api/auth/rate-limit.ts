@@ -34,7 +34,10 @@ export function authRateLimit(redis: Redis, limit: AuthRateLimit, log: Logger): 
     const source = req.ip ?? 'unknown';
     let result: [number, number];
     try {
-      result = (await redis.eval(GCRA, 1, `aigos:rl:auth:${source}`, interval, interval * limit.burst)) as [number, number];
+      result = (await redis.eval(GCRA, 1, `aigos:rl:auth:${source}`, interval, interval * limit.burst)) as [
+        number,
+        number,
+      ];
     } catch (err) {
       // fail open: an unreachable Redis already stops sessions; logins then fail on their own
       log.warn({ err: { message: (err as Error).message } }, 'auth rate limit unavailable (Redis)');

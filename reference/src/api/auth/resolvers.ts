@@ -2,10 +2,10 @@
 // end in the same place: the user's current membership (role, disabled, forced password
 // change) read from PostgreSQL on every request, so a role change, a removed membership or
 // a disabled account takes effect at once, for cookies and tokens alike.
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { HttpError } from '../../common/errors.js';
-import { readCookies } from './cookies.js';
+import { readCookies, setCookie } from './cookies.js';
 import type { PrincipalResolver } from './middleware.js';
 import { ALL_SCOPES, type UserPrincipal } from './principal.js';
 import type { AuthRuntime } from './runtime.js';
@@ -35,9 +35,12 @@ export function isUnsafe(method: string | undefined): boolean {
 }
 
 export const PASSWORD_CHANGE_REQUIRED = (): HttpError =>
-  new HttpError(403, 'PASSWORD_CHANGE_REQUIRED', 'you must change your password first: POST /auth/change-password', [
-    { changePasswordUrl: '/auth/change-password' },
-  ]);
+  new HttpError(
+    403,
+    'PASSWORD_CHANGE_REQUIRED',
+    'you must change your password first: POST /auth/change-password',
+    [{ changePasswordUrl: '/auth/change-password' }],
+  );
 
 /** The user principal of a live session, or HttpError 401/403. */
 export async function principalOfSession(
@@ -50,7 +53,11 @@ export async function principalOfSession(
   const m = await memberState(rt.pool, session.uid, session.org);
   if (!m || m.disabled || !m.role) {
     await rt.sessions.destroyWhere(session.uid, (s) => s.org === session.org).catch(() => 0);
-    throw new HttpError(401, 'UNAUTHENTICATED', 'this account is disabled or no longer a member of the organization');
+    throw new HttpError(
+      401,
+      'UNAUTHENTICATED',
+      'this account is disabled or no longer a member of the organization',
+    );
   }
   if (m.mustChangePassword && !opts.allowPasswordChange) throw PASSWORD_CHANGE_REQUIRED();
   return {
@@ -74,14 +81,27 @@ export function sessionResolver(rt: AuthRuntime): PrincipalResolver {
     const id = readCookies(req)[rt.cookies.session];
     if (!id) return undefined;
     const session = await rt.sessions.get(id, true);
-    if (!session) throw new HttpError(401, 'UNAUTHENTICATED', 'your session has expired or was signed out; sign in again at /auth/login');
+    if (!session)
+      throw new HttpError(
+        401,
+        'UNAUTHENTICATED',
+        'your session has expired or was signed out; sign in again at /auth/login',
+      );
     if (isUnsafe(req.method) && !tokensEqual(csrfTokenOf(req), session.csrf))
       throw new HttpError(
         403,
         'CSRF_TOKEN_INVALID',
         'a cookie-authenticated change needs the X-CSRF-Token header (the csrfToken of GET /auth/session)',
       );
-    return principalOfSession(rt, session, rt.sessions.handleOf(id), 'session');
+    const principal = await principalOfSession(rt, session, rt.sessions.handleOf(id), 'session');
+    // rolling: the browser's cookie lives as long as the server-side session (Express sets req.res)
+    const res = (req as { res?: ServerResponse }).res;
+    if (res && !res.headersSent) {
+      const maxAge = Math.floor(rt.sessions.maxAgeMs / 1000);
+      setCookie(res, rt.cookies.session, id, { secure: rt.secure, httpOnly: true, maxAge });
+      setCookie(res, rt.cookies.csrf, session.csrf, { secure: rt.secure, httpOnly: false, maxAge });
+    }
+    return principal;
   };
 }
 

@@ -30,8 +30,18 @@ export interface AuthRuntime {
   localEnabled: boolean;
 }
 
-export function publicParts(publicUrl: string): { publicUrl: string; publicOrigin: string; secure: boolean; cookies: CookieNames } {
+export function publicParts(publicUrl: string): {
+  publicUrl: string;
+  publicOrigin: string;
+  secure: boolean;
+  cookies: CookieNames;
+} {
   const u = new URL(publicUrl);
   const secure = u.protocol === 'https:';
-  return { publicUrl: publicUrl.replace(/\/+$/, ''), publicOrigin: u.origin, secure, cookies: cookieNames(secure) };
+  return {
+    publicUrl: publicUrl.replace(/\/+$/, ''),
+    publicOrigin: u.origin,
+    secure,
+    cookies: cookieNames(secure),
+  };
 }

@@ -120,7 +120,12 @@ export class SessionStore {
   async destroyAllForUser(uid: string): Promise<number> {
     const keys = await this.redis.smembers(USER_PREFIX + uid);
     if (keys.length === 0) return 0;
-    const [deleted] = (await this.redis.multi().del(...keys).del(USER_PREFIX + uid).exec()) ?? [];
+    const [deleted] =
+      (await this.redis
+        .multi()
+        .del(...keys)
+        .del(USER_PREFIX + uid)
+        .exec()) ?? [];
     return Number(deleted?.[1] ?? 0);
   }
 
@@ -132,7 +137,11 @@ export class SessionStore {
       const raw = await this.redis.get(key);
       if (!raw) continue;
       if (match(JSON.parse(raw) as SessionData)) {
-        await this.redis.multi().del(key).srem(USER_PREFIX + uid, key).exec();
+        await this.redis
+          .multi()
+          .del(key)
+          .srem(USER_PREFIX + uid, key)
+          .exec();
         n++;
       }
     }

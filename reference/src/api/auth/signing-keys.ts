@@ -11,7 +11,16 @@
 //    one keeps verifying until verify_until = retirement + token lifetime + 60 s.
 //  - Revocation: a revoked key verifies nothing from then on (this replica at once, the
 //    others within CACHE_MS).
-import { createCipheriv, createDecipheriv, generateKeyPairSync, hkdfSync, createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  generateKeyPairSync,
+  hkdfSync,
+  createPrivateKey,
+  createPublicKey,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type pg from 'pg';
 import type { Logger } from '../../common/logger.js';
@@ -47,8 +56,7 @@ interface CachedKey {
 }
 
 export type KeyLookup =
-  | { ok: true; key: KeyObject }
-  | { ok: false; reason: 'unknown' | 'revoked' | 'expired' };
+  { ok: true; key: KeyObject } | { ok: false; reason: 'unknown' | 'revoked' | 'expired' };
 
 export class SigningKeys {
   private keys = new Map<string, CachedKey>();
@@ -97,7 +105,9 @@ export class SigningKeys {
   /** Make sure a signing key exists (first start of a deployment) and load the keys. */
   async init(): Promise<void> {
     await this.inLock(async (c) => {
-      const r = await c.query(`SELECT 1 FROM auth_signing_keys WHERE retired_at IS NULL AND revoked_at IS NULL LIMIT 1`);
+      const r = await c.query(
+        `SELECT 1 FROM auth_signing_keys WHERE retired_at IS NULL AND revoked_at IS NULL LIMIT 1`,
+      );
       if (!r.rowCount) {
         const kid = await this.newKeyRow(c);
         this.o.log.info({ kid }, 'created the first access-token signing key');
@@ -133,14 +143,19 @@ export class SigningKeys {
             ORDER BY created_at DESC`,
         );
         const keys = new Map<string, CachedKey>();
-        for (const row of r.rows) keys.set(row.kid, { row, publicKey: createPublicKey({ key: row.public_jwk, format: 'jwk' }) });
+        for (const row of r.rows)
+          keys.set(row.kid, { row, publicKey: createPublicKey({ key: row.public_jwk, format: 'jwk' }) });
         this.keys = keys;
         const active = r.rows.find((k) => !k.retired_at && !k.revoked_at);
         if (active && this.current?.kid !== active.kid) {
           try {
             this.current = {
               kid: active.kid,
-              privateKey: createPrivateKey({ key: this.decrypt(active.private_enc), format: 'der', type: 'pkcs8' }),
+              privateKey: createPrivateKey({
+                key: this.decrypt(active.private_enc),
+                format: 'der',
+                type: 'pkcs8',
+              }),
             };
           } catch {
             this.current = undefined;
@@ -183,7 +198,8 @@ export class SigningKeys {
     }
     if (!k) return { ok: false, reason: 'unknown' };
     if (k.row.revoked_at) return { ok: false, reason: 'revoked' };
-    if (k.row.verify_until && k.row.verify_until.getTime() <= Date.now()) return { ok: false, reason: 'expired' };
+    if (k.row.verify_until && k.row.verify_until.getTime() <= Date.now())
+      return { ok: false, reason: 'expired' };
     return { ok: true, key: k.publicKey };
   }
 
@@ -223,13 +239,20 @@ export class SigningKeys {
    * With `ifOlderThanMs`, rotates only when the active key is at least that old (the
    * schedule: several replicas may ask at once, the advisory lock lets one do it).
    */
-  async rotate(reason: string, ifOlderThanMs?: number): Promise<{ rotated: boolean; kid?: string; previous?: string }> {
+  async rotate(
+    reason: string,
+    ifOlderThanMs?: number,
+  ): Promise<{ rotated: boolean; kid?: string; previous?: string }> {
     const out = await this.inLock(async (c) => {
       const cur = await c.query<{ kid: string; created_at: Date }>(
         `SELECT kid, created_at FROM auth_signing_keys WHERE retired_at IS NULL AND revoked_at IS NULL ORDER BY created_at DESC LIMIT 1`,
       );
       const previous = cur.rows[0];
-      if (ifOlderThanMs !== undefined && previous && Date.now() - previous.created_at.getTime() < ifOlderThanMs)
+      if (
+        ifOlderThanMs !== undefined &&
+        previous &&
+        Date.now() - previous.created_at.getTime() < ifOlderThanMs
+      )
         return { rotated: false };
       await c.query(
         `UPDATE auth_signing_keys SET retired_at = now(), verify_until = now() + make_interval(secs => $1)
@@ -239,7 +262,11 @@ export class SigningKeys {
       const kid = await this.newKeyRow(c);
       return { rotated: true, kid, previous: previous?.kid };
     });
-    if (out.rotated) this.o.log.info({ kid: out.kid, previous: out.previous, reason }, 'rotated the access-token signing key');
+    if (out.rotated)
+      this.o.log.info(
+        { kid: out.kid, previous: out.previous, reason },
+        'rotated the access-token signing key',
+      );
     await this.load();
     return out;
   }

@@ -27,7 +27,10 @@ const role = z.enum(ROLES, { message: 'must be admin, editor or viewer' });
 const roleMapping = z
   .record(z.string(), role)
   .default({})
-  .transform((m) => ({ default: m.default ?? ('viewer' as const), groups: Object.fromEntries(Object.entries(m).filter(([k]) => k !== 'default')) }));
+  .transform((m) => ({
+    default: m.default ?? ('viewer' as const),
+    groups: Object.fromEntries(Object.entries(m).filter(([k]) => k !== 'default')),
+  }));
 
 const NAME = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'must be 1-32 lowercase letters, digits or "-"');
 
@@ -60,21 +63,34 @@ const oauthProvider = z
     enabled: z.boolean().default(true),
     name: NAME.optional(),
     label: z.string().min(1).max(60).optional(),
-    provider: z.enum(PROVIDER_KINDS, { message: 'must be azure, okta, google or generic' }).default('generic'),
+    provider: z
+      .enum(PROVIDER_KINDS, { message: 'must be azure, okta, google or generic' })
+      .default('generic'),
     issuer: httpUrl,
     clientId: z.string().min(1, 'is required'),
     clientSecret: z.string().min(1).optional(),
     clientSecretFile: z.string().min(1).optional(),
     callbackUrl: httpUrl,
     scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be a scope token')).optional(),
-    hostedDomain: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'must be a domain such as customer.com').optional(),
+    hostedDomain: z
+      .string()
+      .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'must be a domain such as customer.com')
+      .optional(),
     attributeMapping: z
-      .object({ id: z.string().min(1), email: z.string().min(1), name: z.string().min(1), groups: z.string().min(1) })
+      .object({
+        id: z.string().min(1),
+        email: z.string().min(1),
+        name: z.string().min(1),
+        groups: z.string().min(1),
+      })
       .partial()
       .default({}),
     roleMapping,
   })
-  .refine((p) => p.clientSecret || p.clientSecretFile, { message: 'clientSecret or clientSecretFile is required', path: ['clientSecret'] })
+  .refine((p) => p.clientSecret || p.clientSecretFile, {
+    message: 'clientSecret or clientSecretFile is required',
+    path: ['clientSecret'],
+  })
   .transform((p) => ({
     ...p,
     name: p.name ?? p.provider,
@@ -99,7 +115,12 @@ const samlProvider = z
     identifierFormat: z.string().min(1).optional(),
     signatureAlgorithm: z.enum(['sha256', 'sha512']).default('sha256'),
     attributeMapping: z
-      .object({ id: z.string().min(1), email: z.string().min(1), name: z.string().min(1), groups: z.string().min(1) })
+      .object({
+        id: z.string().min(1),
+        email: z.string().min(1),
+        name: z.string().min(1),
+        groups: z.string().min(1),
+      })
       .partial()
       .default({}),
     roleMapping,
@@ -120,9 +141,7 @@ const authBlock = z.object({
     .union([z.array(oauthProvider), oauthProvider])
     .optional()
     .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v])),
-  saml: z
-    .union([samlProvider, z.object({ enabled: z.literal(false) })])
-    .optional(),
+  saml: z.union([samlProvider, z.object({ enabled: z.literal(false) })]).optional(),
 });
 
 export type OidcProviderConfig = z.output<typeof oauthProvider> & { clientSecret: string };
@@ -140,7 +159,8 @@ function formatIssues(err: z.ZodError, root: string): string {
     .slice(0, 5)
     .map((i) => {
       const path = [root, ...i.path].reduce<string>(
-        (acc, seg) => (typeof seg === 'number' ? `${acc}[${seg}]` : acc ? `${acc}.${String(seg)}` : String(seg)),
+        (acc, seg) =>
+          typeof seg === 'number' ? `${acc}[${seg}]` : acc ? `${acc}.${String(seg)}` : String(seg),
         '',
       );
       return `${path}: ${i.message}`;
@@ -155,25 +175,32 @@ export function parseSsoConfig(doc: unknown, source: string): SsoConfig {
   const parsed = authBlock.safeParse(block ?? {});
   if (!parsed.success) throw new Error(`${source}: ${formatIssues(parsed.error, 'auth')}`);
   const a = parsed.data;
-  const oidc = a.oauth.filter((p) => p.enabled) as (z.output<typeof oauthProvider> & { clientSecret?: string })[];
+  const oidc = a.oauth.filter((p) => p.enabled) as (z.output<typeof oauthProvider> & {
+    clientSecret?: string;
+  })[];
   const resolved: OidcProviderConfig[] = oidc.map((p, i) => {
     let secret = p.clientSecret;
     if (!secret && p.clientSecretFile) {
       try {
         secret = readFileSync(p.clientSecretFile, 'utf8').trim();
       } catch (err) {
-        throw new Error(`${source}: auth.oauth[${i}].clientSecretFile: cannot read ${p.clientSecretFile} (${(err as NodeJS.ErrnoException).code})`);
+        throw new Error(
+          `${source}: auth.oauth[${i}].clientSecretFile: cannot read ${p.clientSecretFile} (${(err as NodeJS.ErrnoException).code})`,
+        );
       }
     }
     return { ...p, clientSecret: secret! };
   });
   const names = new Set<string>();
   for (const p of resolved) {
-    if (names.has(p.name)) throw new Error(`${source}: auth.oauth: two providers are named ${p.name}; give each a distinct name`);
+    if (names.has(p.name))
+      throw new Error(`${source}: auth.oauth: two providers are named ${p.name}; give each a distinct name`);
     names.add(p.name);
   }
-  const saml = a.saml && 'entryPoint' in a.saml && a.saml.enabled ? (a.saml as SamlProviderConfig) : undefined;
-  if (saml && names.has(saml.name)) throw new Error(`${source}: auth.saml.name ${saml.name} is also an OIDC provider's name`);
+  const saml =
+    a.saml && 'entryPoint' in a.saml && a.saml.enabled ? (a.saml as SamlProviderConfig) : undefined;
+  if (saml && names.has(saml.name))
+    throw new Error(`${source}: auth.saml.name ${saml.name} is also an OIDC provider's name`);
   return { localEnabled: a.local.enabled, oidc: resolved, saml, source };
 }
 
@@ -185,13 +212,19 @@ export function loadSsoConfig(config: Config): SsoConfig {
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new ConfigError('AUTH_CONFIG_FILE', `cannot read ${file} (${(err as NodeJS.ErrnoException).code})`);
+      throw new ConfigError(
+        'AUTH_CONFIG_FILE',
+        `cannot read ${file} (${(err as NodeJS.ErrnoException).code})`,
+      );
     }
     let doc: unknown;
     try {
       doc = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
     } catch (err) {
-      throw new ConfigError('AUTH_CONFIG_FILE', `${file} is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
+      throw new ConfigError(
+        'AUTH_CONFIG_FILE',
+        `${file} is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`,
+      );
     }
     try {
       return parseSsoConfig(doc, file);
@@ -200,7 +233,9 @@ export function loadSsoConfig(config: Config): SsoConfig {
     }
   }
   if (config.OAUTH_ENABLED) {
-    const missing = (['OAUTH_ISSUER', 'OAUTH_CLIENT_ID', 'OAUTH_CLIENT_SECRET', 'OAUTH_CALLBACK_URL'] as const).filter((k) => !config[k]);
+    const missing = (
+      ['OAUTH_ISSUER', 'OAUTH_CLIENT_ID', 'OAUTH_CLIENT_SECRET', 'OAUTH_CALLBACK_URL'] as const
+    ).filter((k) => !config[k]);
     if (missing.length) throw new ConfigError(missing[0]!, 'is required when OAUTH_ENABLED=true');
     try {
       return parseSsoConfig(

@@ -15,21 +15,36 @@ import type { AuthRuntime } from './runtime.js';
 import { mountSaml } from './saml.js';
 import { loadSsoConfig } from './sso-config.js';
 
-export async function mountSso(router: Router, rt: AuthRuntime, config: Config): Promise<{ localEnabled: boolean; hooks: SsoHooks }> {
+export async function mountSso(
+  router: Router,
+  rt: AuthRuntime,
+  config: Config,
+): Promise<{ localEnabled: boolean; hooks: SsoHooks }> {
   const sso = loadSsoConfig(config);
-  rt.log.info({ source: sso.source, oidc: sso.oidc.map((p) => p.name), saml: sso.saml?.name ?? null }, 'single sign-on configuration');
+  rt.log.info(
+    { source: sso.source, oidc: sso.oidc.map((p) => p.name), saml: sso.saml?.name ?? null },
+    'single sign-on configuration',
+  );
 
   const providers = new Map(sso.oidc.map((cfg) => [cfg.name, new OidcProvider(cfg, rt)]));
   router.get('/oidc/:provider/login', async (req, res) => {
     const p = providers.get(String(req.params.provider));
-    if (!p) throw new HttpError(404, 'NOT_FOUND', `no single sign-on provider ${String(req.params.provider).slice(0, 40)}`);
+    if (!p)
+      throw new HttpError(
+        404,
+        'NOT_FOUND',
+        `no single sign-on provider ${String(req.params.provider).slice(0, 40)}`,
+      );
     await p.start(req, res);
   });
   const callbackPaths = new Set<string>();
   for (const p of providers.values()) {
     const path = p.callbackPath;
     if (!path.startsWith('/auth/')) {
-      rt.log.warn({ provider: p.name, callbackUrl: p.cfg.callbackUrl }, 'the OIDC callbackUrl is not under /auth/; the gateway will not route it to the api');
+      rt.log.warn(
+        { provider: p.name, callbackUrl: p.cfg.callbackUrl },
+        'the OIDC callbackUrl is not under /auth/; the gateway will not route it to the api',
+      );
       continue;
     }
     callbackPaths.add(path.slice('/auth'.length));
@@ -41,7 +56,11 @@ export async function mountSso(router: Router, rt: AuthRuntime, config: Config):
   const buttons = (returnTo: string) => {
     const q = returnTo && returnTo !== '/auth/whoami' ? `?returnTo=${encodeURIComponent(returnTo)}` : '';
     return [
-      ...[...providers.values()].map((p) => ({ name: p.name, label: p.cfg.label, href: `/auth/oidc/${p.name}/login${q}` })),
+      ...[...providers.values()].map((p) => ({
+        name: p.name,
+        label: p.cfg.label,
+        href: `/auth/oidc/${p.name}/login${q}`,
+      })),
       ...(saml ? [{ name: saml.name, label: saml.label, href: `/auth/saml/login${q}` }] : []),
     ];
   };
@@ -49,8 +68,23 @@ export async function mountSso(router: Router, rt: AuthRuntime, config: Config):
     res.json({
       local: sso.localEnabled,
       providers: [
-        ...[...providers.values()].map((p) => ({ name: p.name, label: p.cfg.label, protocol: 'oidc', loginUrl: `/auth/oidc/${p.name}/login` })),
-        ...(saml ? [{ name: saml.name, label: saml.label, protocol: 'saml', loginUrl: '/auth/saml/login', metadataUrl: '/auth/saml/metadata' }] : []),
+        ...[...providers.values()].map((p) => ({
+          name: p.name,
+          label: p.cfg.label,
+          protocol: 'oidc',
+          loginUrl: `/auth/oidc/${p.name}/login`,
+        })),
+        ...(saml
+          ? [
+              {
+                name: saml.name,
+                label: saml.label,
+                protocol: 'saml',
+                loginUrl: '/auth/saml/login',
+                metadataUrl: '/auth/saml/metadata',
+              },
+            ]
+          : []),
       ],
     });
   });
@@ -60,7 +94,8 @@ export async function mountSso(router: Router, rt: AuthRuntime, config: Config):
     hooks: {
       buttons,
       formActions: saml?.formActions ?? [],
-      logoutRedirect: async (session, req) => (saml && session.method === 'saml' ? saml.logoutRedirect(session, req) : undefined),
+      logoutRedirect: async (session, req) =>
+        saml && session.method === 'saml' ? saml.logoutRedirect(session, req) : undefined,
     },
   };
 }

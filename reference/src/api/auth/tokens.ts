@@ -34,13 +34,24 @@ export class AccessTokens {
     readonly o: { issuer: string; ttlSeconds: number },
   ) {}
 
-  async issue(c: { userId: string; orgId: string; sessionId: string; role: string; email?: string }): Promise<{
+  async issue(c: {
+    userId: string;
+    orgId: string;
+    sessionId: string;
+    role: string;
+    email?: string;
+  }): Promise<{
     token: string;
     expiresIn: number;
     kid: string;
   }> {
     const { kid, privateKey } = await this.keys.signingKey();
-    const token = await new SignJWT({ org: c.orgId, sid: c.sessionId, role: c.role, ...(c.email ? { email: c.email } : {}) })
+    const token = await new SignJWT({
+      org: c.orgId,
+      sid: c.sessionId,
+      role: c.role,
+      ...(c.email ? { email: c.email } : {}),
+    })
       .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' })
       .setIssuer(this.o.issuer)
       .setAudience(TOKEN_AUDIENCE)
@@ -62,7 +73,9 @@ export class AccessTokens {
       throw new TokenError('the access token is malformed');
     }
     if (header.alg !== 'ES256')
-      throw new TokenError(`the access token's algorithm ${JSON.stringify(header.alg ?? null)} is not accepted (ES256 only)`);
+      throw new TokenError(
+        `the access token's algorithm ${JSON.stringify(header.alg ?? null)} is not accepted (ES256 only)`,
+      );
     const lookup = await this.keys.verificationKey(typeof header.kid === 'string' ? header.kid : undefined);
     if (!lookup.ok) {
       throw new TokenError(
@@ -83,7 +96,8 @@ export class AccessTokens {
         requiredClaims: ['exp', 'iat', 'sub', 'nbf'],
       });
       for (const claim of ['org', 'sid'] as const)
-        if (typeof payload[claim] !== 'string') throw new TokenError(`the access token has no ${claim} claim`);
+        if (typeof payload[claim] !== 'string')
+          throw new TokenError(`the access token has no ${claim} claim`);
       return payload as AccessClaims;
     } catch (err) {
       if (err instanceof TokenError) throw err;
@@ -91,12 +105,15 @@ export class AccessTokens {
       if (err instanceof errors.JWTClaimValidationFailed) {
         if (err.claim === 'nbf') throw new TokenError('the access token is not yet valid (nbf)');
         if (err.claim === 'iat') throw new TokenError('the access token was issued in the future (iat)');
-        if (err.claim === 'iss') throw new TokenError('the access token was not issued by this deployment (iss)');
+        if (err.claim === 'iss')
+          throw new TokenError('the access token was not issued by this deployment (iss)');
         if (err.claim === 'aud') throw new TokenError('the access token is not meant for this API (aud)');
         throw new TokenError(`the access token's ${err.claim} claim is invalid`);
       }
-      if (err instanceof errors.JWSSignatureVerificationFailed) throw new TokenError('the access token signature is invalid');
-      if (err instanceof errors.JOSEAlgNotAllowed) throw new TokenError('the access token algorithm is not accepted');
+      if (err instanceof errors.JWSSignatureVerificationFailed)
+        throw new TokenError('the access token signature is invalid');
+      if (err instanceof errors.JOSEAlgNotAllowed)
+        throw new TokenError('the access token algorithm is not accepted');
       throw new TokenError(`the access token is invalid (${(err as Error).message})`);
     }
   }

@@ -56,7 +56,11 @@ export interface MemberState {
 }
 
 /** What a session or token needs on every request: is the user still allowed, with which role. */
-export async function memberState(pool: pg.Pool, userId: string, orgId: string): Promise<MemberState | undefined> {
+export async function memberState(
+  pool: pg.Pool,
+  userId: string,
+  orgId: string,
+): Promise<MemberState | undefined> {
   const r = await pool.query<{
     email: string;
     name: string;
@@ -101,6 +105,15 @@ export async function setPasswordHash(
 }
 
 /** Replace the hash with a stronger one without touching the change date (login rehash). */
-export async function upgradePasswordHash(pool: pg.Pool, userId: string, oldHash: string, newHash: string): Promise<void> {
-  await pool.query(`UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2`, [userId, oldHash, newHash]);
+export async function upgradePasswordHash(
+  pool: pg.Pool,
+  userId: string,
+  oldHash: string,
+  newHash: string,
+): Promise<void> {
+  await pool.query(`UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2`, [
+    userId,
+    oldHash,
+    newHash,
+  ]);
 }

@@ -33,7 +33,11 @@ export async function activePacks(client: pg.PoolClient, orgId: string): Promise
   return r.rows.map((row) => compile(row.digest, row.definition));
 }
 
-export function subjectOf(card: Record<string, unknown>, status: string, evidence: readonly EvidenceFact[]): Subject {
+export function subjectOf(
+  card: Record<string, unknown>,
+  status: string,
+  evidence: readonly EvidenceFact[],
+): Subject {
   return { card: { ...card, status }, evidence };
 }
 
@@ -60,7 +64,12 @@ const scoreChanged = (prev: Previous | undefined, e: AssetEvaluation) =>
   prev.gaps !== e.gaps;
 
 /** Write the evaluations whose results changed; a history row for each changed score. */
-async function storeEvaluations(client: pg.PoolClient, orgId: string, evaluations: Evaluated[], trigger: string): Promise<number> {
+async function storeEvaluations(
+  client: pg.PoolClient,
+  orgId: string,
+  evaluations: Evaluated[],
+  trigger: string,
+): Promise<number> {
   const cols = {
     ids: [] as string[],
     scores: [] as (number | null)[],
@@ -124,7 +133,13 @@ export interface OrgScore {
 }
 
 export async function orgScore(client: pg.PoolClient, orgId: string): Promise<OrgScore> {
-  const r = await client.query<{ score: string | null; assets: string; passed: string | null; failed: string | null; gaps: string | null }>(
+  const r = await client.query<{
+    score: string | null;
+    assets: string;
+    passed: string | null;
+    failed: string | null;
+    gaps: string | null;
+  }>(
     `SELECT round(avg(c.score), 2)::text AS score, count(c.score)::text AS assets,
             sum(c.passed)::text AS passed, sum(c.failed)::text AS failed, sum(c.gaps)::text AS gaps
        FROM asset_compliance c JOIN asset_cards a ON a.id = c.asset_id
@@ -144,7 +159,13 @@ export async function orgScore(client: pg.PoolClient, orgId: string): Promise<Or
 /** Record the organization's score when it moved since the last history row. */
 async function recordOrgScore(client: pg.PoolClient, orgId: string, trigger: string): Promise<OrgScore> {
   const now = await orgScore(client, orgId);
-  const last = await client.query<{ score: string | null; assets: number | null; passed: number; failed: number; gaps: number }>(
+  const last = await client.query<{
+    score: string | null;
+    assets: number | null;
+    passed: number;
+    failed: number;
+    gaps: number;
+  }>(
     `SELECT score::text AS score, assets, passed, failed, gaps FROM compliance_history
       WHERE organization_id = $1 AND asset_id IS NULL ORDER BY recorded_at DESC, id DESC LIMIT 1`,
     [orgId],
@@ -167,8 +188,17 @@ async function recordOrgScore(client: pg.PoolClient, orgId: string, trigger: str
   return now;
 }
 
-async function evidenceFacts(client: pg.PoolClient, orgId: string, assetId?: string): Promise<Map<string, EvidenceFact[]>> {
-  const r = await client.query<{ asset_id: string; kind: string; pack_id: string | null; control_id: string | null }>(
+async function evidenceFacts(
+  client: pg.PoolClient,
+  orgId: string,
+  assetId?: string,
+): Promise<Map<string, EvidenceFact[]>> {
+  const r = await client.query<{
+    asset_id: string;
+    kind: string;
+    pack_id: string | null;
+    control_id: string | null;
+  }>(
     `SELECT asset_id, kind, pack_id, control_id FROM evidence
       WHERE organization_id = $1 AND ($2::uuid IS NULL OR asset_id = $2::uuid)`,
     [orgId, assetId ?? null],
@@ -200,7 +230,12 @@ export async function recomputeAsset(
   if (!row) throw new Error(`recomputeAsset: no asset ${assetId}`);
   const evidence = (await evidenceFacts(client, orgId, assetId)).get(assetId) ?? [];
   const evaluation = evaluateAsset(subjectOf(row.card, row.status, evidence), packs);
-  await storeEvaluations(client, orgId, [{ assetId, evaluation, previous: row.passed === null ? undefined : row }], trigger);
+  await storeEvaluations(
+    client,
+    orgId,
+    [{ assetId, evaluation, previous: row.passed === null ? undefined : row }],
+    trigger,
+  );
   await recordOrgScore(client, orgId, trigger);
   return evaluation;
 }
@@ -215,7 +250,11 @@ export interface RecomputeSummary {
 }
 
 /** Re-evaluate every asset of the organization (after a pack change, or on request). */
-export async function recomputeOrg(client: pg.PoolClient, orgId: string, trigger: string): Promise<RecomputeSummary> {
+export async function recomputeOrg(
+  client: pg.PoolClient,
+  orgId: string,
+  trigger: string,
+): Promise<RecomputeSummary> {
   const started = performance.now();
   await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [RECOMPUTE_LOCK_CLASS, orgId]);
   const packs = await activePacks(client, orgId);

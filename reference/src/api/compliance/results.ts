@@ -17,17 +17,23 @@ const PACK_NOT_APPLICABLE = 'pack';
 
 export function compact(results: readonly ControlResult[]): StoredResult[] {
   return results.map((r) => {
-    if (!r.applicable) return r.packWide ? [r.packId, r.controlId, 'n', PACK_NOT_APPLICABLE] : [r.packId, r.controlId, 'n'];
+    if (!r.applicable)
+      return r.packWide ? [r.packId, r.controlId, 'n', PACK_NOT_APPLICABLE] : [r.packId, r.controlId, 'n'];
     const code = CODE[r.status];
     return code === 'p' ? [r.packId, r.controlId, code] : [r.packId, r.controlId, code, r.reason];
   });
 }
 
 export function resultsDigest(e: AssetEvaluation, stored: StoredResult[]): string {
-  return sha256Hex(`${e.score}|${e.passed}|${e.failed}|${e.gaps}|${e.notApplicable}|${JSON.stringify(stored)}`);
+  return sha256Hex(
+    `${e.score}|${e.passed}|${e.failed}|${e.gaps}|${e.notApplicable}|${JSON.stringify(stored)}`,
+  );
 }
 
-export function expand(stored: readonly StoredResult[] | null | undefined, packs: readonly PolicyPack[]): ControlResult[] {
+export function expand(
+  stored: readonly StoredResult[] | null | undefined,
+  packs: readonly PolicyPack[],
+): ControlResult[] {
   const byPack = new Map(packs.map((p) => [p.id, p]));
   return (stored ?? []).map(([packId, controlId, code, reason]) => {
     const pack = byPack.get(packId);

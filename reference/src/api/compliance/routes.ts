@@ -42,7 +42,11 @@ export function complianceRouter(deps: ApiDeps): Router {
         score: score.score,
         assets: score.assets,
         controls: { passed: score.passed, failed: score.failed, gaps: score.gaps },
-        byRiskLevel: byRisk.rows.map((r) => ({ riskLevel: r.risk_level, assets: Number(r.assets), score: r.score === null ? null : Number(r.score) })),
+        byRiskLevel: byRisk.rows.map((r) => ({
+          riskLevel: r.risk_level,
+          assets: Number(r.assets),
+          score: r.score === null ? null : Number(r.score),
+        })),
         packs: packs.map((p) => ({ id: p.id, version: p.version, name: p.name, controls: p.controls })),
         evaluatedAt: last.rows[0]?.evaluated_at?.toISOString() ?? null,
       };
@@ -54,7 +58,15 @@ export function complianceRouter(deps: ApiDeps): Router {
     const key = assetKey(req);
     const body = await inOrg(deps, req, async (c, orgId) => {
       const asset = await getAssetOr404(c, orgId, key);
-      const r = await c.query<{ score: string | null; passed: number; failed: number; gaps: number; not_applicable: number; results: StoredResult[]; evaluated_at: Date }>(
+      const r = await c.query<{
+        score: string | null;
+        passed: number;
+        failed: number;
+        gaps: number;
+        not_applicable: number;
+        results: StoredResult[];
+        evaluated_at: Date;
+      }>(
         `SELECT score::text AS score, passed, failed, gaps, not_applicable, results, evaluated_at
            FROM asset_compliance WHERE organization_id = $1 AND asset_id = $2`,
         [orgId, asset.id],
@@ -80,7 +92,15 @@ export function complianceRouter(deps: ApiDeps): Router {
     const items = await inOrg(deps, req, async (c, orgId) => {
       const assetUuid = q.assetId ? (await getAssetOr404(c, orgId, q.assetId)).id : null;
       const bucketExpr = q.bucket ? `date_trunc('${q.bucket}', recorded_at)` : 'recorded_at';
-      const r = await c.query<{ at: Date; score: string | null; passed: number; failed: number; gaps: number; assets: number | null; trigger: string }>(
+      const r = await c.query<{
+        at: Date;
+        score: string | null;
+        passed: number;
+        failed: number;
+        gaps: number;
+        assets: number | null;
+        trigger: string;
+      }>(
         `SELECT DISTINCT ON (${bucketExpr}) ${bucketExpr} AS at, score::text AS score, passed, failed, gaps, assets, trigger
            FROM compliance_history
           WHERE organization_id = $1 AND asset_id IS NOT DISTINCT FROM $2::uuid AND ($3::timestamptz IS NULL OR recorded_at >= $3)
@@ -104,7 +124,11 @@ export function complianceRouter(deps: ApiDeps): Router {
   router.post('/compliance/evaluate', ...allow('compliance:write', 'editor'), async (req, res) => {
     const summary = await inOrg(deps, req, async (c, orgId) => {
       const s = await recomputeOrg(c, orgId, 'manual');
-      await audit(c, req, { action: 'compliance.evaluated', target: { type: 'organization', id: orgId }, after: { assets: s.assets, score: s.orgScore.score } });
+      await audit(c, req, {
+        action: 'compliance.evaluated',
+        target: { type: 'organization', id: orgId },
+        after: { assets: s.assets, score: s.orgScore.score },
+      });
       return s;
     });
     res.json(summary);

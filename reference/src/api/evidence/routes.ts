@@ -56,7 +56,12 @@ function toResource(e: EvidenceRow) {
 
 const fieldsSchema = z
   .object({
-    kind: z.string().regex(EVIDENCE_KIND_RE, 'must be an evidence kind such as risk-assessment (lowercase words joined by "-")'),
+    kind: z
+      .string()
+      .regex(
+        EVIDENCE_KIND_RE,
+        'must be an evidence kind such as risk-assessment (lowercase words joined by "-")',
+      ),
     packId: z.string().max(63).optional(),
     controlId: z.string().max(63).optional(),
     description: z.string().trim().max(1000).optional(),
@@ -91,14 +96,23 @@ export function evidenceRouter(deps: ApiDeps): Router {
     const key = assetKey(req);
     // the asset must exist (and be ours) before anything is stored
     const asset = await inOrg(deps, req, (c, orgId) => getAssetOr404(c, orgId, key));
-    if (asset.status === 'retired') throw new HttpError(409, 'ASSET_RETIRED', `asset ${asset.card_id} is retired`);
+    if (asset.status === 'retired')
+      throw new HttpError(409, 'ASSET_RETIRED', `asset ${asset.card_id} is retired`);
     const upload = await receiveUpload(req, deps.evidenceMaxBytes);
     const fields = fieldsSchema.safeParse(upload.fields);
     const problems = fields.success ? [] : issuesToProblems(fields.error.issues, 'body');
-    if (!upload.file) problems.push({ in: 'body', path: 'file', code: 'required', message: 'a file part named "file" is required' });
-    if (problems.length || !fields.success || !upload.file) throw validationError(problems, 'invalid evidence upload');
+    if (!upload.file)
+      problems.push({
+        in: 'body',
+        path: 'file',
+        code: 'required',
+        message: 'a file part named "file" is required',
+      });
+    if (problems.length || !fields.success || !upload.file)
+      throw validationError(problems, 'invalid evidence upload');
     const file = upload.file;
-    if (file.size === 0) throw validationError([{ in: 'body', path: 'file', code: 'too_small', message: 'the file is empty' }]);
+    if (file.size === 0)
+      throw validationError([{ in: 'body', path: 'file', code: 'too_small', message: 'the file is empty' }]);
     checkContent(file);
     const f = fields.data;
     const orgId = req.principal!.orgId;
@@ -111,7 +125,14 @@ export function evidenceRouter(deps: ApiDeps): Router {
         ),
       );
       if (!known.rowCount)
-        throw validationError([{ in: 'body', path: 'controlId', code: 'unknown_control', message: `no control ${f.controlId} in a policy pack ${f.packId} of this organization` }]);
+        throw validationError([
+          {
+            in: 'body',
+            path: 'controlId',
+            code: 'unknown_control',
+            message: `no control ${f.controlId} in a policy pack ${f.packId} of this organization`,
+          },
+        ]);
     }
     const id = randomUUID();
     const objectKey = `evidence/${orgId}/${asset.id}/${id}`;
@@ -122,20 +143,41 @@ export function evidenceRouter(deps: ApiDeps): Router {
     try {
       const row = await inOrg(deps, req, async (c) => {
         const current = await getAssetOr404(c, orgId, asset.id, true);
-        if (current.status === 'retired') throw new HttpError(409, 'ASSET_RETIRED', `asset ${current.card_id} is retired`);
+        if (current.status === 'retired')
+          throw new HttpError(409, 'ASSET_RETIRED', `asset ${current.card_id} is retired`);
         await c.query(
           `INSERT INTO evidence (id, organization_id, asset_id, kind, pack_id, control_id, filename, content_type, size_bytes,
              sha256, object_key, description, uploaded_by)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-          [id, orgId, asset.id, f.kind, f.packId ?? null, f.controlId ?? null, file.filename, file.contentType, file.size,
-            file.sha256, objectKey, f.description ?? null, actorLabel(req)],
+          [
+            id,
+            orgId,
+            asset.id,
+            f.kind,
+            f.packId ?? null,
+            f.controlId ?? null,
+            file.filename,
+            file.contentType,
+            file.size,
+            file.sha256,
+            objectKey,
+            f.description ?? null,
+            actorLabel(req),
+          ],
         );
         await recomputeAsset(c, orgId, asset.id, 'evidence.added');
         const stored = await findEvidence(c, orgId, id);
         await audit(c, req, {
           action: 'evidence.uploaded',
           target: { type: 'evidence', id },
-          after: { assetId: asset.card_id, kind: f.kind, packId: f.packId, controlId: f.controlId, sha256: file.sha256, size: file.size },
+          after: {
+            assetId: asset.card_id,
+            kind: f.kind,
+            packId: f.packId,
+            controlId: f.controlId,
+            sha256: file.sha256,
+            size: file.size,
+          },
         });
         return stored;
       });
@@ -150,7 +192,10 @@ export function evidenceRouter(deps: ApiDeps): Router {
     const key = assetKey(req);
     const items = await inOrg(deps, req, async (c, orgId) => {
       const asset = await getAssetOr404(c, orgId, key);
-      const r = await c.query<EvidenceRow>(`${SELECT} WHERE e.organization_id = $1 AND e.asset_id = $2 ORDER BY e.created_at DESC, e.id DESC LIMIT 1000`, [orgId, asset.id]);
+      const r = await c.query<EvidenceRow>(
+        `${SELECT} WHERE e.organization_id = $1 AND e.asset_id = $2 ORDER BY e.created_at DESC, e.id DESC LIMIT 1000`,
+        [orgId, asset.id],
+      );
       return r.rows.map(toResource);
     });
     res.json({ items });
@@ -169,7 +214,12 @@ export function evidenceRouter(deps: ApiDeps): Router {
       stream = await deps.storage.client.getObject(deps.storage.bucket, row.object_key);
     } catch (err) {
       req.log.error({ err: { message: (err as Error).message } }, 'evidence object unavailable');
-      return sendError(res, 502, 'STORAGE_UNAVAILABLE', 'the evidence file could not be read from object storage');
+      return sendError(
+        res,
+        502,
+        'STORAGE_UNAVAILABLE',
+        'the evidence file could not be read from object storage',
+      );
     }
     res.setHeader('Content-Type', row.content_type);
     res.setHeader('Content-Length', row.size_bytes);
@@ -192,12 +242,16 @@ export function evidenceRouter(deps: ApiDeps): Router {
       const e = await findEvidence(c, orgId, id);
       await c.query(`DELETE FROM evidence WHERE organization_id = $1 AND id = $2`, [orgId, id]);
       await recomputeAsset(c, orgId, e.asset_id, 'evidence.removed');
-      await audit(c, req, { action: 'evidence.deleted', target: { type: 'evidence', id }, before: { assetId: e.card_id, kind: e.kind, sha256: e.sha256 } });
+      await audit(c, req, {
+        action: 'evidence.deleted',
+        target: { type: 'evidence', id },
+        before: { assetId: e.card_id, kind: e.kind, sha256: e.sha256 },
+      });
       return e;
     });
-    await deps.storage.client.removeObject(deps.storage.bucket, row.object_key).catch((err: Error) =>
-      req.log.warn({ err: { message: err.message } }, 'evidence object not removed'),
-    );
+    await deps.storage.client
+      .removeObject(deps.storage.bucket, row.object_key)
+      .catch((err: Error) => req.log.warn({ err: { message: err.message } }, 'evidence object not removed'));
     res.status(204).end();
   });
 

@@ -8,7 +8,13 @@ export const IMPORT_LIMIT = '5mb';
 export const jsonBody = (limit = JSON_LIMIT): RequestHandler =>
   express.json({ limit, type: ['application/json', 'application/*+json'], strict: true });
 
-export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain'];
+export const YAML_TYPES = [
+  'application/yaml',
+  'application/x-yaml',
+  'text/yaml',
+  'text/x-yaml',
+  'text/plain',
+];
 
 /** JSON or YAML documents (YAML arrives as a string in req.body). */
 export const documentBody = (limit = IMPORT_LIMIT): RequestHandler[] => [

@@ -17,7 +17,11 @@ export interface ApiDeps {
 }
 
 /** Run fn in a transaction bound to the caller's organization (read-only for GET). */
-export function inOrg<T>(deps: ApiDeps, req: Request, fn: (client: pg.PoolClient, orgId: string) => Promise<T>): Promise<T> {
+export function inOrg<T>(
+  deps: ApiDeps,
+  req: Request,
+  fn: (client: pg.PoolClient, orgId: string) => Promise<T>,
+): Promise<T> {
   const orgId = principalOf(req).orgId;
   const readOnly = req.method === 'GET' || req.method === 'HEAD';
   return withOrg(deps.pool, orgId, (client) => fn(client, orgId), { readOnly });

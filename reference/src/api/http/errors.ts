@@ -15,7 +15,12 @@ export const pgErrorHandler: ErrorRequestHandler = (err: unknown, req, res, next
     case '23505':
       return sendError(res, 409, 'CONFLICT', `already exists (${e.constraint ?? 'unique constraint'})`);
     case '23514':
-      return sendError(res, 400, 'VALIDATION_FAILED', `a value is out of range (${e.constraint ?? 'check constraint'})`);
+      return sendError(
+        res,
+        400,
+        'VALIDATION_FAILED',
+        `a value is out of range (${e.constraint ?? 'check constraint'})`,
+      );
     case '22P02':
     case '22007':
     case '22008':

@@ -21,16 +21,30 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-export function issuesToProblems(issues: readonly z.core.$ZodIssue[], where?: FieldProblem['in'], prefix: PropertyKey[] = []): FieldProblem[] {
+export function issuesToProblems(
+  issues: readonly z.core.$ZodIssue[],
+  where?: FieldProblem['in'],
+  prefix: PropertyKey[] = [],
+): FieldProblem[] {
   const out: FieldProblem[] = [];
   for (const issue of issues) {
     const base = [...prefix, ...issue.path];
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys)
-        out.push({ ...(where ? { in: where } : {}), path: formatPath([...base, key]), code: 'unknown_field', message: `unknown field "${key}"` });
+        out.push({
+          ...(where ? { in: where } : {}),
+          path: formatPath([...base, key]),
+          code: 'unknown_field',
+          message: `unknown field "${key}"`,
+        });
       continue;
     }
-    out.push({ ...(where ? { in: where } : {}), path: formatPath(base), code: issue.code, message: issue.message });
+    out.push({
+      ...(where ? { in: where } : {}),
+      path: formatPath(base),
+      code: issue.code,
+      message: issue.message,
+    });
   }
   return out;
 }
@@ -39,21 +53,32 @@ export function validationError(problems: FieldProblem[], message = 'the request
   return new HttpError(400, 'VALIDATION_FAILED', `${message}: ${problems.length} problem(s)`, problems);
 }
 
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: FieldProblem['in']): z.output<S> {
+export function parseWith<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: FieldProblem['in'],
+): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw validationError(issuesToProblems(result.error.issues, where), `invalid request ${where}`);
 }
 
-export const parseParams = <S extends z.ZodType>(schema: S, req: Request) => parseWith(schema, req.params, 'params');
-export const parseQuery = <S extends z.ZodType>(schema: S, req: Request) => parseWith(schema, { ...req.query }, 'query');
+export const parseParams = <S extends z.ZodType>(schema: S, req: Request) =>
+  parseWith(schema, req.params, 'params');
+export const parseQuery = <S extends z.ZodType>(schema: S, req: Request) =>
+  parseWith(schema, { ...req.query }, 'query');
 
 /** The JSON body; 415 when a body was sent in another media type. */
 export function parseBody<S extends z.ZodType>(schema: S, req: Request): z.output<S> {
   if (req.body === undefined) {
-    const hasBody = Number(req.header('content-length') ?? 0) > 0 || req.header('transfer-encoding') !== undefined;
+    const hasBody =
+      Number(req.header('content-length') ?? 0) > 0 || req.header('transfer-encoding') !== undefined;
     if (hasBody)
-      throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `send the body as application/json (got ${req.header('content-type') ?? 'no content type'})`);
+      throw new HttpError(
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        `send the body as application/json (got ${req.header('content-type') ?? 'no content type'})`,
+      );
   }
   return parseWith(schema, req.body ?? {}, 'body');
 }

@@ -23,7 +23,10 @@ const createBody = z
     userId: z.string().regex(UUID_RE, 'must be a user id').optional(),
   })
   .strict()
-  .refine((b) => !(b.expiresAt && b.expiresInDays), { message: 'give expiresAt or expiresInDays, not both', path: ['expiresAt'] });
+  .refine((b) => !(b.expiresAt && b.expiresInDays), {
+    message: 'give expiresAt or expiresInDays, not both',
+    path: ['expiresAt'],
+  });
 
 const listQuery = z.object({ includeRevoked: boolParam.default(false) }).strict();
 
@@ -39,18 +42,43 @@ export function apiKeysRouter(deps: ApiDeps): Router {
     const p = principalOf(req);
     const body = parseBody(createBody, req);
     const problems = [];
-    if (!roleAtLeast(p.role, body.role)) problems.push({ in: 'body' as const, path: 'role', code: 'too_big', message: `at most your own role (${p.role})` });
+    if (!roleAtLeast(p.role, body.role))
+      problems.push({
+        in: 'body' as const,
+        path: 'role',
+        code: 'too_big',
+        message: `at most your own role (${p.role})`,
+      });
     body.scopes.forEach((s, i) => {
       const held = s === ALL_SCOPES ? p.kind !== 'api-key' || p.scopes.includes(ALL_SCOPES) : hasScope(p, s);
-      if (!held) problems.push({ in: 'body' as const, path: `scopes[${i}]`, code: 'not_held', message: `you do not hold ${s}` });
+      if (!held)
+        problems.push({
+          in: 'body' as const,
+          path: `scopes[${i}]`,
+          code: 'not_held',
+          message: `you do not hold ${s}`,
+        });
     });
     if (problems.length) throw validationError(problems, 'a key cannot have more rights than its creator');
-    const expiresAt = body.expiresAt ? new Date(body.expiresAt) : body.expiresInDays ? new Date(Date.now() + body.expiresInDays * 86_400_000) : undefined;
+    const expiresAt = body.expiresAt
+      ? new Date(body.expiresAt)
+      : body.expiresInDays
+        ? new Date(Date.now() + body.expiresInDays * 86_400_000)
+        : undefined;
     if (expiresAt && expiresAt.getTime() <= Date.now())
-      throw validationError([{ in: 'body', path: 'expiresAt', code: 'too_small', message: 'must be in the future' }]);
+      throw validationError([
+        { in: 'body', path: 'expiresAt', code: 'too_small', message: 'must be in the future' },
+      ]);
     const { key, record } = await createApiKey(
       deps.pool,
-      { orgId: p.orgId, name: body.name, role: body.role, scopes: body.scopes, userId: body.userId ?? (p.kind !== 'api-key' ? p.userId : undefined), expiresAt },
+      {
+        orgId: p.orgId,
+        name: body.name,
+        role: body.role,
+        scopes: body.scopes,
+        userId: body.userId ?? (p.kind !== 'api-key' ? p.userId : undefined),
+        expiresAt,
+      },
       ctxOf(req),
     );
     res.setHeader('Cache-Control', 'no-store');

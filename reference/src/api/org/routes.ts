@@ -26,7 +26,11 @@ import {
   updateOrg,
 } from './service.js';
 
-export const ctxOf = (req: Request): AuditContext => ({ actor: auditActor(principalOf(req)), sourceAddress: req.ip, requestId: req.id });
+export const ctxOf = (req: Request): AuditContext => ({
+  actor: auditActor(principalOf(req)),
+  sourceAddress: req.ip,
+  requestId: req.id,
+});
 
 const orgPatch = z.object({ name: z.string().trim().min(1).max(200) }).strict();
 const domainBody = z.object({ domain: domainSchema }).strict();

@@ -41,10 +41,24 @@ export type Check =
   | (LeafBase & { op: 'includesAny'; field: string; includesAny: Scalar[] })
   | (LeafBase & { op: 'evidence'; evidence: { kinds: string[]; forControl?: boolean; minCount?: number } });
 
-const OPERATORS = ['all', 'any', 'not', 'evidence', 'present', 'empty', 'equals', 'in', 'notIn', 'minLength', 'includesAny'] as const;
+const OPERATORS = [
+  'all',
+  'any',
+  'not',
+  'evidence',
+  'present',
+  'empty',
+  'equals',
+  'in',
+  'notIn',
+  'minLength',
+  'includesAny',
+] as const;
 const FIELD_SET: ReadonlySet<string> = new Set(CARD_FIELD_PATHS);
 
-const scalar = z.union([z.string(), z.number(), z.boolean()], { message: 'must be a string, number or boolean' });
+const scalar = z.union([z.string(), z.number(), z.boolean()], {
+  message: 'must be a string, number or boolean',
+});
 const field = z.string().refine((p) => FIELD_SET.has(p), {
   message: `unknown asset card field; one of: ${CARD_FIELD_PATHS.join(', ')}`,
 });
@@ -71,16 +85,24 @@ export const checkSchema: z.ZodType<Check> = z.lazy(() =>
     z.discriminatedUnion(
       'op',
       [
-        z.object({ op: z.literal('all'), all: z.array(checkSchema).min(1, 'needs at least one check') }).strict(),
-        z.object({ op: z.literal('any'), any: z.array(checkSchema).min(1, 'needs at least one check') }).strict(),
+        z
+          .object({ op: z.literal('all'), all: z.array(checkSchema).min(1, 'needs at least one check') })
+          .strict(),
+        z
+          .object({ op: z.literal('any'), any: z.array(checkSchema).min(1, 'needs at least one check') })
+          .strict(),
         z.object({ op: z.literal('not'), not: checkSchema }).strict(),
         z.object({ ...leafBase, op: z.literal('present'), field, present: z.literal(true) }).strict(),
         z.object({ ...leafBase, op: z.literal('empty'), field, empty: z.literal(true) }).strict(),
         z.object({ ...leafBase, op: z.literal('equals'), field, equals: scalar }).strict(),
         z.object({ ...leafBase, op: z.literal('in'), field, in: z.array(scalar).min(1) }).strict(),
         z.object({ ...leafBase, op: z.literal('notIn'), field, notIn: z.array(scalar).min(1) }).strict(),
-        z.object({ ...leafBase, op: z.literal('minLength'), field, minLength: z.number().int().min(1) }).strict(),
-        z.object({ ...leafBase, op: z.literal('includesAny'), field, includesAny: z.array(scalar).min(1) }).strict(),
+        z
+          .object({ ...leafBase, op: z.literal('minLength'), field, minLength: z.number().int().min(1) })
+          .strict(),
+        z
+          .object({ ...leafBase, op: z.literal('includesAny'), field, includesAny: z.array(scalar).min(1) })
+          .strict(),
         z
           .object({
             ...leafBase,
@@ -144,7 +166,13 @@ function isEmpty(v: unknown): boolean {
 const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 const list = (vs: readonly unknown[]) => vs.map(show).join(', ');
 
-function leaf(ok: boolean, missing: boolean, c: LeafBase, failReason: string, gapReason: string): CheckResult {
+function leaf(
+  ok: boolean,
+  missing: boolean,
+  c: LeafBase,
+  failReason: string,
+  gapReason: string,
+): CheckResult {
   if (ok) return { outcome: 'pass', reason: 'met' };
   if (missing) return { outcome: c.outcome ?? 'gap', reason: c.message ?? gapReason };
   return { outcome: c.outcome ?? 'fail', reason: c.message ?? failReason };
@@ -185,7 +213,9 @@ export function evaluateCheck(check: Check, subject: Subject, ctx: CheckContext)
     case 'evidence': {
       const { kinds, forControl, minCount = 1 } = check.evidence;
       const count = subject.evidence.filter(
-        (e) => kinds.includes(e.kind) && (!forControl || (e.packId === ctx.packId && e.controlId === ctx.controlId)),
+        (e) =>
+          kinds.includes(e.kind) &&
+          (!forControl || (e.packId === ctx.packId && e.controlId === ctx.controlId)),
       ).length;
       const where = forControl ? ` linked to control ${ctx.packId}/${ctx.controlId}` : '';
       return leaf(
@@ -213,14 +243,38 @@ function evaluateLeaf(c: FieldLeaf, card: Record<string, unknown>): CheckResult 
     case 'empty':
       return leaf(missing, false, c, `${c.field} must be empty (is ${show(v)})`, '');
     case 'equals':
-      return leaf(!missing && v === c.equals, missing, c, `${c.field} is ${show(v)}; required: ${show(c.equals)}`, unset);
+      return leaf(
+        !missing && v === c.equals,
+        missing,
+        c,
+        `${c.field} is ${show(v)}; required: ${show(c.equals)}`,
+        unset,
+      );
     case 'in':
-      return leaf(!missing && c.in.includes(v as Scalar), missing, c, `${c.field} is ${show(v)}; allowed: ${list(c.in)}`, unset);
+      return leaf(
+        !missing && c.in.includes(v as Scalar),
+        missing,
+        c,
+        `${c.field} is ${show(v)}; allowed: ${list(c.in)}`,
+        unset,
+      );
     case 'notIn':
-      return leaf(!missing && !c.notIn.includes(v as Scalar), missing, c, `${c.field} is ${show(v)}, which is not allowed`, unset);
+      return leaf(
+        !missing && !c.notIn.includes(v as Scalar),
+        missing,
+        c,
+        `${c.field} is ${show(v)}, which is not allowed`,
+        unset,
+      );
     case 'minLength': {
       const len = typeof v === 'string' ? v.trim().length : Array.isArray(v) ? v.length : 0;
-      return leaf(len >= c.minLength, true, c, '', `${c.field} needs at least ${c.minLength} ${Array.isArray(v) ? 'entries' : 'characters'} (has ${len})`);
+      return leaf(
+        len >= c.minLength,
+        true,
+        c,
+        '',
+        `${c.field} needs at least ${c.minLength} ${Array.isArray(v) ? 'entries' : 'characters'} (has ${len})`,
+      );
     }
     case 'includesAny': {
       const arr = Array.isArray(v) ? v : [];

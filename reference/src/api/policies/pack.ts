@@ -14,7 +14,9 @@ export const PACK_ID_RE = /^[a-z0-9][a-z0-9-]{1,62}$/;
 
 const controlSchema = z
   .object({
-    id: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'control ids are lowercase letters, digits, "." and "-"'),
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'control ids are lowercase letters, digits, "." and "-"'),
     ref: z.string().trim().min(1).max(100),
     title: z.string().trim().min(1).max(200),
     requirement: z.string().trim().min(10, 'state the requirement (10+ characters)').max(2000),
@@ -29,7 +31,9 @@ export const packSchema = z
     apiVersion: z.literal('aigos.dev/v1', { message: 'must be aigos.dev/v1' }),
     kind: z.literal('PolicyPack', { message: 'must be PolicyPack' }),
     id: z.string().regex(PACK_ID_RE, 'pack ids are 2-63 lowercase letters, digits and "-"'),
-    version: z.string().regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/, 'must be a semantic version such as 1.0.0'),
+    version: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/, 'must be a semantic version such as 1.0.0'),
     name: z.string().trim().min(1).max(200),
     description: z.string().trim().max(2000).optional(),
     framework: z
@@ -62,7 +66,11 @@ function duplicateControls(value: unknown, where: (string | number)[]): FieldPro
     const id = (c as { id?: unknown } | null)?.id;
     if (typeof id !== 'string') return;
     if (seen.has(id))
-      out.push({ path: formatPath([...where, 'controls', i, 'id']), code: 'duplicate', message: `duplicate control id ${id} (also controls[${seen.get(id)}])` });
+      out.push({
+        path: formatPath([...where, 'controls', i, 'id']),
+        code: 'duplicate',
+        message: `duplicate control id ${id} (also controls[${seen.get(id)}])`,
+      });
     else seen.set(id, i);
   });
   return out;
@@ -88,7 +96,11 @@ export function validatePacks(docs: { value: unknown; where: (string | number)[]
   const ids = new Map<string, number>();
   packs.forEach((p, i) => {
     if (ids.has(`${p.id}@${p.version}`))
-      problems.push({ path: `documents[${i}].id`, code: 'duplicate', message: `pack ${p.id} ${p.version} appears twice` });
+      problems.push({
+        path: `documents[${i}].id`,
+        code: 'duplicate',
+        message: `pack ${p.id} ${p.version} appears twice`,
+      });
     ids.set(`${p.id}@${p.version}`, i);
   });
   return { packs, problems };
@@ -120,10 +132,16 @@ export function parsePackText(text: string): PackParseResult {
     const prefix = list.length > 1 ? ['documents', d] : [];
     if (Array.isArray(value)) value.forEach((v, i) => values.push({ value: v, where: [...prefix, i] }));
     else if (typeof value === 'object' && Array.isArray((value as { packs?: unknown }).packs))
-      (value as { packs: unknown[] }).packs.forEach((v, i) => values.push({ value: v, where: [...prefix, 'packs', i] }));
+      (value as { packs: unknown[] }).packs.forEach((v, i) =>
+        values.push({ value: v, where: [...prefix, 'packs', i] }),
+      );
     else values.push({ value, where: prefix });
   });
-  if (values.length === 0) return { packs: [], problems: [{ path: '', code: 'empty', message: 'no policy pack found in the document' }] };
+  if (values.length === 0)
+    return {
+      packs: [],
+      problems: [{ path: '', code: 'empty', message: 'no policy pack found in the document' }],
+    };
   return validatePacks(values);
 }
 
@@ -157,7 +175,12 @@ export interface AssetEvaluation {
   results: ControlResult[];
 }
 
-function applicability(check: Check | undefined, subject: Subject, packId: string, controlId: string): string | undefined {
+function applicability(
+  check: Check | undefined,
+  subject: Subject,
+  packId: string,
+  controlId: string,
+): string | undefined {
   if (!check) return undefined;
   const r = evaluateCheck(check, subject, { packId, controlId });
   // unknown facts (gap) keep a control applicable: missing data must not hide a duty
@@ -185,7 +208,13 @@ export function evaluateAsset(subject: Subject, packs: readonly PolicyPack[]): A
       const na = packNa ?? applicability(control.appliesWhen, subject, pack.id, control.id);
       if (na) {
         notApplicable++;
-        results.push({ ...base, status: 'pass', applicable: false, reason: na, ...(packNa ? { packWide: true } : {}) });
+        results.push({
+          ...base,
+          status: 'pass',
+          applicable: false,
+          reason: na,
+          ...(packNa ? { packWide: true } : {}),
+        });
         continue;
       }
       const r = evaluateCheck(control.check, subject, { packId: pack.id, controlId: control.id });
@@ -194,10 +223,16 @@ export function evaluateAsset(subject: Subject, packs: readonly PolicyPack[]): A
         failed++;
         if (control.severity === 'critical') criticalFailed = true;
       } else gaps++;
-      results.push({ ...base, status: r.outcome, applicable: true, reason: r.outcome === 'pass' ? 'requirement met' : r.reason });
+      results.push({
+        ...base,
+        status: r.outcome,
+        applicable: true,
+        reason: r.outcome === 'pass' ? 'requirement met' : r.reason,
+      });
     }
   }
   const applicable = passed + failed + gaps;
-  const score = applicable === 0 ? null : criticalFailed ? 0 : Math.round((10000 * passed) / applicable) / 100;
+  const score =
+    applicable === 0 ? null : criticalFailed ? 0 : Math.round((10000 * passed) / applicable) / 100;
   return { score, passed, failed, gaps, notApplicable, results };
 }

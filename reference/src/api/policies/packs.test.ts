@@ -22,15 +22,23 @@ const fixtureCard = (name: string) => {
   expect(r.problems).toEqual([]);
   return r.card! as unknown as Record<string, unknown>;
 };
-const subject = (card: Record<string, unknown>, status = 'draft', evidence: Subject['evidence'] = []): Subject => ({ card: { ...card, status }, evidence });
+const subject = (
+  card: Record<string, unknown>,
+  status = 'draft',
+  evidence: Subject['evidence'] = [],
+): Subject => ({ card: { ...card, status }, evidence });
 const check = (raw: unknown): Check => checkSchema.parse(raw);
 const ctx = { packId: 'p', controlId: 'c' };
 
 describe('check vocabulary', () => {
-  const s = subject({ owner: { email: 'a@b.c', team: '' }, classification: { riskLevel: 'high' }, jurisdictions: ['EU'] }, 'draft', [
-    { kind: 'test-report', packId: null, controlId: null },
-    { kind: 'risk-assessment', packId: 'p', controlId: 'c' },
-  ]);
+  const s = subject(
+    { owner: { email: 'a@b.c', team: '' }, classification: { riskLevel: 'high' }, jurisdictions: ['EU'] },
+    'draft',
+    [
+      { kind: 'test-report', packId: null, controlId: null },
+      { kind: 'risk-assessment', packId: 'p', controlId: 'c' },
+    ],
+  );
   const outcome = (raw: unknown) => evaluateCheck(check(raw), s, ctx).outcome;
 
   it('leaves: present, empty, equals, in, notIn, minLength, includesAny, evidence', () => {
@@ -65,7 +73,11 @@ describe('check vocabulary', () => {
     expect(outcome({ not: pass })).toBe('fail');
     expect(outcome({ not: fail })).toBe('pass');
     expect(outcome({ not: gap })).toBe('gap');
-    const r = evaluateCheck(check({ all: [gap, { field: 'owner.name', present: true, message: 'no name' }] }), s, ctx);
+    const r = evaluateCheck(
+      check({ all: [gap, { field: 'owner.name', present: true, message: 'no name' }] }),
+      s,
+      ctx,
+    );
     expect(r.reason).toBe('owner.team is not set; no name');
   });
 
@@ -82,14 +94,51 @@ describe('check vocabulary', () => {
 describe('packs', () => {
   it('built-in packs carry the real identifiers and distinct control ids', () => {
     const refs = (id: string) => PACKS.find((p) => p.id === id)!.controls.map((c) => c.ref);
-    expect(refs('eu-ai-act')).toEqual(expect.arrayContaining(['Art. 5', 'Art. 6', 'Art. 9', 'Art. 10', 'Art. 11', 'Art. 12', 'Art. 13', 'Art. 14', 'Art. 15']));
-    expect(refs('nist-ai-rmf')).toEqual(expect.arrayContaining(['GOVERN 1.1', 'GOVERN 2.1', 'MAP 1.1', 'MAP 5.1', 'MEASURE 2.5', 'MEASURE 2.7', 'MANAGE 1.1', 'MANAGE 4.1']));
-    expect(refs('iso-42001')).toEqual(expect.arrayContaining(['Clause 6.1.2', 'Clause 6.1.4', 'Clause 9.1', 'A.5.4', 'A.6.2.2', 'A.6.2.4', 'A.6.2.7', 'A.6.2.8', 'A.7.4']));
+    expect(refs('eu-ai-act')).toEqual(
+      expect.arrayContaining([
+        'Art. 5',
+        'Art. 6',
+        'Art. 9',
+        'Art. 10',
+        'Art. 11',
+        'Art. 12',
+        'Art. 13',
+        'Art. 14',
+        'Art. 15',
+      ]),
+    );
+    expect(refs('nist-ai-rmf')).toEqual(
+      expect.arrayContaining([
+        'GOVERN 1.1',
+        'GOVERN 2.1',
+        'MAP 1.1',
+        'MAP 5.1',
+        'MEASURE 2.5',
+        'MEASURE 2.7',
+        'MANAGE 1.1',
+        'MANAGE 4.1',
+      ]),
+    );
+    expect(refs('iso-42001')).toEqual(
+      expect.arrayContaining([
+        'Clause 6.1.2',
+        'Clause 6.1.4',
+        'Clause 9.1',
+        'A.5.4',
+        'A.6.2.2',
+        'A.6.2.4',
+        'A.6.2.7',
+        'A.6.2.8',
+        'A.7.4',
+      ]),
+    );
     for (const p of PACKS) expect(new Set(p.controls.map((c) => c.id)).size).toBe(p.controls.length);
   });
 
   it('the example custom pack is valid', () => {
-    const r = parsePackText(readFileSync(join(FIXTURES, 'policy-packs', 'examples', 'custom-policies.yaml'), 'utf8'));
+    const r = parsePackText(
+      readFileSync(join(FIXTURES, 'policy-packs', 'examples', 'custom-policies.yaml'), 'utf8'),
+    );
     expect(r.problems).toEqual([]);
     expect(r.packs[0]!.id).toBe('acme-responsible-ai');
   });
@@ -116,7 +165,13 @@ controls: []
     const r = parsePackText(text);
     expect(r.packs).toEqual([]);
     expect(r.problems.map((p) => p.path).sort()).toEqual(
-      ['documents[0].controls[1].id', 'documents[0].controls[1].check', 'documents[1].apiVersion', 'documents[1].version', 'documents[1].controls'].sort(),
+      [
+        'documents[0].controls[1].id',
+        'documents[0].controls[1].check',
+        'documents[1].apiVersion',
+        'documents[1].version',
+        'documents[1].controls',
+      ].sort(),
     );
     const syntax = parsePackText('id: [oops');
     expect(syntax.problems[0]).toMatchObject({ code: 'syntax', message: expect.stringMatching(/line 1/) });
@@ -134,8 +189,28 @@ describe('evaluation of the fixture cards', () => {
   it('a documented high-risk system passes more controls as evidence arrives', () => {
     const card = fixtureCard('credit-scoring.yaml');
     const bare = evaluateAsset(subject(card, 'registered'), PACKS);
-    const kinds = ['risk-assessment', 'data-governance', 'technical-documentation', 'instructions-for-use', 'test-report', 'security-assessment', 'quality-management', 'impact-assessment', 'eu-registration', 'monitoring-plan', 'bias-assessment', 'privacy-assessment'];
-    const full = evaluateAsset(subject(card, 'registered', kinds.map((kind) => ({ kind, packId: null, controlId: null }))), PACKS);
+    const kinds = [
+      'risk-assessment',
+      'data-governance',
+      'technical-documentation',
+      'instructions-for-use',
+      'test-report',
+      'security-assessment',
+      'quality-management',
+      'impact-assessment',
+      'eu-registration',
+      'monitoring-plan',
+      'bias-assessment',
+      'privacy-assessment',
+    ];
+    const full = evaluateAsset(
+      subject(
+        card,
+        'registered',
+        kinds.map((kind) => ({ kind, packId: null, controlId: null })),
+      ),
+      PACKS,
+    );
     expect(bare.gaps).toBeGreaterThan(0);
     expect(full.score!).toBeGreaterThan(bare.score!);
     expect(full.failed).toBe(0);

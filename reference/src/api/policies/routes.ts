@@ -10,9 +10,20 @@ import { inOrg, type ApiDeps } from '../http/context.js';
 import { boolParam, formatParam } from '../http/query.js';
 import { parseBody, parseQuery, validationError } from '../http/validate.js';
 import { BUILT_IN_PACK_IDS, PACK_ID_RE, parsePackText, validatePacks } from './pack.js';
-import { getPack, importPacks, listPacks, loadBuiltInPacks, setPackActive, type AuditContext } from './service.js';
+import {
+  getPack,
+  importPacks,
+  listPacks,
+  loadBuiltInPacks,
+  setPackActive,
+  type AuditContext,
+} from './service.js';
 
-const ctxOf = (req: Request): AuditContext => ({ actor: auditActor(principalOf(req)), sourceAddress: req.ip, requestId: req.id });
+const ctxOf = (req: Request): AuditContext => ({
+  actor: auditActor(principalOf(req)),
+  sourceAddress: req.ip,
+  requestId: req.id,
+});
 
 function packKey(req: Request): string {
   const id = String(req.params.packId ?? '');
@@ -21,7 +32,9 @@ function packKey(req: Request): string {
 }
 
 const listQuery = z.object({ active: boolParam.optional() }).strict();
-const getQuery = z.object({ version: z.string().max(50).optional(), format: formatParam.default('json') }).strict();
+const getQuery = z
+  .object({ version: z.string().max(50).optional(), format: formatParam.default('json') })
+  .strict();
 const importQuery = z.object({ dryRun: boolParam.default(false) }).strict();
 const builtInBody = z
   .object({
@@ -42,22 +55,37 @@ export function policiesRouter(deps: ApiDeps): Router {
     res.json({ items: active === false ? items.filter((p) => !p.active) : items });
   });
 
-  router.post('/policy-packs/import', ...allow('policies:write', 'admin'), ...documentBody(), async (req, res) => {
-    const { dryRun } = parseQuery(importQuery, req);
-    if (req.body === undefined) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the pack as application/yaml or application/json');
-    const parsed =
-      typeof req.body === 'string'
-        ? parsePackText(req.body)
-        : validatePacks(
-            Array.isArray(req.body)
-              ? req.body.map((value: unknown, i: number) => ({ value, where: [i] }))
-              : [{ value: req.body, where: [] }],
-          );
-    if (parsed.problems.length)
-      throw validationError(parsed.problems.map((p) => ({ in: 'body' as const, ...p })), 'the policy pack is not valid; nothing was imported');
-    const result = await inOrg(deps, req, (c, orgId) => importPacks(c, orgId, parsed.packs, 'custom', ctxOf(req), { dryRun }));
-    res.status(dryRun ? 200 : 201).json({ dryRun, ...result });
-  });
+  router.post(
+    '/policy-packs/import',
+    ...allow('policies:write', 'admin'),
+    ...documentBody(),
+    async (req, res) => {
+      const { dryRun } = parseQuery(importQuery, req);
+      if (req.body === undefined)
+        throw new HttpError(
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
+          'send the pack as application/yaml or application/json',
+        );
+      const parsed =
+        typeof req.body === 'string'
+          ? parsePackText(req.body)
+          : validatePacks(
+              Array.isArray(req.body)
+                ? req.body.map((value: unknown, i: number) => ({ value, where: [i] }))
+                : [{ value: req.body, where: [] }],
+            );
+      if (parsed.problems.length)
+        throw validationError(
+          parsed.problems.map((p) => ({ in: 'body' as const, ...p })),
+          'the policy pack is not valid; nothing was imported',
+        );
+      const result = await inOrg(deps, req, (c, orgId) =>
+        importPacks(c, orgId, parsed.packs, 'custom', ctxOf(req), { dryRun }),
+      );
+      res.status(dryRun ? 200 : 201).json({ dryRun, ...result });
+    },
+  );
 
   router.post('/policy-packs/built-in', ...allow('policies:write', 'admin'), jsonBody(), async (req, res) => {
     const { policies } = parseBody(builtInBody, req);
@@ -74,11 +102,18 @@ export function policiesRouter(deps: ApiDeps): Router {
     else res.json({ ...summary, definition });
   });
 
-  router.post('/policy-packs/:packId/activate', ...allow('policies:write', 'admin'), jsonBody(), async (req, res) => {
-    const packId = packKey(req);
-    const { version } = parseBody(activateBody, req);
-    res.json(await inOrg(deps, req, (c, orgId) => setPackActive(c, orgId, packId, true, ctxOf(req), version)));
-  });
+  router.post(
+    '/policy-packs/:packId/activate',
+    ...allow('policies:write', 'admin'),
+    jsonBody(),
+    async (req, res) => {
+      const packId = packKey(req);
+      const { version } = parseBody(activateBody, req);
+      res.json(
+        await inOrg(deps, req, (c, orgId) => setPackActive(c, orgId, packId, true, ctxOf(req), version)),
+      );
+    },
+  );
 
   router.post('/policy-packs/:packId/deactivate', ...allow('policies:write', 'admin'), async (req, res) => {
     const packId = packKey(req);

@@ -23,14 +23,19 @@ export interface AuditContext {
 export async function loadBuiltInPacks(ids: readonly string[]): Promise<PolicyPack[]> {
   const unknown = ids.filter((id) => !(BUILT_IN_PACK_IDS as readonly string[]).includes(id));
   if (unknown.length)
-    throw new HttpError(400, 'VALIDATION_FAILED', `unknown built-in pack(s): ${unknown.join(', ')}; available: ${BUILT_IN_PACK_IDS.join(', ')}`, [
-      { path: 'policies', code: 'unknown_pack', message: `unknown: ${unknown.join(', ')}` },
-    ]);
+    throw new HttpError(
+      400,
+      'VALIDATION_FAILED',
+      `unknown built-in pack(s): ${unknown.join(', ')}; available: ${BUILT_IN_PACK_IDS.join(', ')}`,
+      [{ path: 'policies', code: 'unknown_pack', message: `unknown: ${unknown.join(', ')}` }],
+    );
   const packs: PolicyPack[] = [];
   for (const id of ids) {
     const parsed = parsePackText(await readFile(join(BUILT_IN_DIR, `${id}.yaml`), 'utf8'));
     if (parsed.problems.length || parsed.packs.length !== 1)
-      throw new Error(`built-in pack ${id} is invalid: ${parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+      throw new Error(
+        `built-in pack ${id} is invalid: ${parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+      );
     packs.push(parsed.packs[0]!);
   }
   return packs;
@@ -56,8 +61,13 @@ export async function importPacks(
     const reserved: FieldProblem[] = packs
       .map((p, i) => ({ p, i }))
       .filter(({ p }) => (BUILT_IN_PACK_IDS as readonly string[]).includes(p.id))
-      .map(({ p, i }) => ({ path: packs.length > 1 ? `[${i}].id` : 'id', code: 'reserved', message: `${p.id} is a built-in pack id; choose another id for a custom pack` }));
-    if (reserved.length) throw new HttpError(400, 'VALIDATION_FAILED', 'custom packs cannot replace built-in packs', reserved);
+      .map(({ p, i }) => ({
+        path: packs.length > 1 ? `[${i}].id` : 'id',
+        code: 'reserved',
+        message: `${p.id} is a built-in pack id; choose another id for a custom pack`,
+      }));
+    if (reserved.length)
+      throw new HttpError(400, 'VALIDATION_FAILED', 'custom packs cannot replace built-in packs', reserved);
   }
   const results: ImportResult['packs'] = [];
   for (const pack of packs) {
@@ -69,7 +79,11 @@ export async function importPacks(
     const row = existing.rows[0];
     const summary = { id: pack.id, version: pack.version, name: pack.name, controls: pack.controls.length };
     if (row && row.digest !== digest)
-      throw new HttpError(409, 'CONFLICT', `pack ${pack.id} version ${pack.version} already exists with different content; give the changed pack a new version`);
+      throw new HttpError(
+        409,
+        'CONFLICT',
+        `pack ${pack.id} version ${pack.version} already exists with different content; give the changed pack a new version`,
+      );
     if (row?.active) {
       results.push({ ...summary, result: 'unchanged' });
       continue;
@@ -78,16 +92,32 @@ export async function importPacks(
       results.push({ ...summary, result: row ? 'activated' : 'imported' });
       continue;
     }
-    await client.query(`UPDATE policy_packs SET active = false WHERE organization_id = $1 AND pack_id = $2 AND active`, [orgId, pack.id]);
+    await client.query(
+      `UPDATE policy_packs SET active = false WHERE organization_id = $1 AND pack_id = $2 AND active`,
+      [orgId, pack.id],
+    );
     let packRowId: string;
     if (row) {
-      await client.query(`UPDATE policy_packs SET active = true, activated_at = now() WHERE id = $1 AND organization_id = $2`, [row.id, orgId]);
+      await client.query(
+        `UPDATE policy_packs SET active = true, activated_at = now() WHERE id = $1 AND organization_id = $2`,
+        [row.id, orgId],
+      );
       packRowId = row.id;
     } else {
       const inserted = await client.query<{ id: string }>(
         `INSERT INTO policy_packs (organization_id, pack_id, version, name, source, definition, digest, control_count, active, imported_by, activated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true, $9, now()) RETURNING id`,
-        [orgId, pack.id, pack.version, pack.name, source, JSON.stringify(pack), digest, pack.controls.length, ctx.actor.label ?? ctx.actor.type],
+        [
+          orgId,
+          pack.id,
+          pack.version,
+          pack.name,
+          source,
+          JSON.stringify(pack),
+          digest,
+          pack.controls.length,
+          ctx.actor.label ?? ctx.actor.type,
+        ],
       );
       packRowId = inserted.rows[0]!.id;
     }
@@ -101,7 +131,10 @@ export async function importPacks(
     results.push({ ...summary, result: row ? 'activated' : 'imported' });
   }
   const changed = results.some((r) => r.result !== 'unchanged');
-  return { packs: results, recompute: changed && !opts.dryRun ? await recomputeOrg(client, orgId, 'policy.imported') : undefined };
+  return {
+    packs: results,
+    recompute: changed && !opts.dryRun ? await recomputeOrg(client, orgId, 'policy.imported') : undefined,
+  };
 }
 
 /** Activate one stored version (the latest when none named), or deactivate the pack. */
@@ -127,9 +160,15 @@ export async function setPackActive(
     if (active) throw new HttpError(404, 'NOT_FOUND', `policy pack ${packId} has no version ${version}`);
     throw new HttpError(409, 'NOT_ACTIVE', `policy pack ${packId} is not active`);
   }
-  await client.query(`UPDATE policy_packs SET active = false WHERE organization_id = $1 AND pack_id = $2 AND active`, [orgId, packId]);
+  await client.query(
+    `UPDATE policy_packs SET active = false WHERE organization_id = $1 AND pack_id = $2 AND active`,
+    [orgId, packId],
+  );
   if (active)
-    await client.query(`UPDATE policy_packs SET active = true, activated_at = now() WHERE id = $1 AND organization_id = $2`, [target.id, orgId]);
+    await client.query(
+      `UPDATE policy_packs SET active = true, activated_at = now() WHERE id = $1 AND organization_id = $2`,
+      [target.id, orgId],
+    );
   await appendAudit(client, {
     orgId,
     ...ctx,
@@ -155,10 +194,22 @@ export interface PackSummary {
   activatedAt: string | null;
 }
 
-export async function listPacks(client: pg.PoolClient, orgId: string, activeOnly = false): Promise<PackSummary[]> {
+export async function listPacks(
+  client: pg.PoolClient,
+  orgId: string,
+  activeOnly = false,
+): Promise<PackSummary[]> {
   const r = await client.query<{
-    pack_id: string; version: string; name: string; source: string; active: boolean; control_count: number;
-    digest: string; imported_by: string | null; created_at: Date; activated_at: Date | null;
+    pack_id: string;
+    version: string;
+    name: string;
+    source: string;
+    active: boolean;
+    control_count: number;
+    digest: string;
+    imported_by: string | null;
+    created_at: Date;
+    activated_at: Date | null;
   }>(
     `SELECT pack_id, version, name, source, active, control_count, digest, imported_by, created_at, activated_at
        FROM policy_packs WHERE organization_id = $1 AND ($2::boolean IS FALSE OR active)
@@ -179,14 +230,24 @@ export async function listPacks(client: pg.PoolClient, orgId: string, activeOnly
   }));
 }
 
-export async function getPack(client: pg.PoolClient, orgId: string, packId: string, version?: string): Promise<{ summary: PackSummary; definition: PolicyPack }> {
+export async function getPack(
+  client: pg.PoolClient,
+  orgId: string,
+  packId: string,
+  version?: string,
+): Promise<{ summary: PackSummary; definition: PolicyPack }> {
   const r = await client.query<{ version: string; definition: PolicyPack }>(
     `SELECT version, definition FROM policy_packs WHERE organization_id = $1 AND pack_id = $2 AND ($3::text IS NULL OR version = $3)
       ORDER BY active DESC, created_at DESC LIMIT 1`,
     [orgId, packId, version ?? null],
   );
   const row = r.rows[0];
-  if (!row) throw new HttpError(404, 'NOT_FOUND', version ? `no policy pack ${packId} version ${version}` : `no policy pack ${packId}`);
+  if (!row)
+    throw new HttpError(
+      404,
+      'NOT_FOUND',
+      version ? `no policy pack ${packId} version ${version}` : `no policy pack ${packId}`,
+    );
   const summary = (await listPacks(client, orgId)).find((p) => p.id === packId && p.version === row.version)!;
   return { summary, definition: row.definition };
 }

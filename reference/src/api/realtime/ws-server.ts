@@ -1,6 +1,7 @@
-// The dashboard's real-time feed at /ws. A client authenticates at the upgrade (bearer
-// token in the Authorization header or ?token=, or whatever the shared resolvers accept,
-// e.g. a session cookie), then subscribes to channels of its organization:
+// The dashboard's real-time feed at /ws. A client authenticates at the upgrade with the
+// api's shared resolvers: the session cookie (the dashboard; only from an allowed Origin),
+// an access token or API key as Authorization: Bearer, or ?token= (browsers cannot set
+// headers on a WebSocket). Then it subscribes to channels of its organization:
 //
 //   -> { "type": "subscribe", "channels": ["events", "compliance", "audit"] }
 //   <- { "type": "subscribed", "channels": [...] }
@@ -14,7 +15,6 @@
 // ping; clients may also send { "type": "ping" } and get { "type": "pong" }.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Request } from 'express';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../../common/logger.js';
@@ -25,7 +25,7 @@ import {
   type RealtimeChannel,
 } from '../../common/realtime.js';
 import { Redis } from 'ioredis';
-import type { PrincipalResolver } from '../auth/middleware.js';
+import { credentialsOf, type PrincipalResolver, resolvePrincipal } from '../auth/middleware.js';
 import { hasScope, type Principal } from '../auth/principal.js';
 
 /** Close code of a dropped slow consumer (private range 4000-4999). */
@@ -155,15 +155,12 @@ export class RealtimeServer {
     );
   }
 
+  /** The shared resolvers (API key, access token, session cookie); browsers may pass ?token=. */
   private async authenticate(req: IncomingMessage, url: URL): Promise<Principal | undefined> {
-    const header = req.headers.authorization;
-    const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    const bearer = m?.[1] ?? url.searchParams.get('token') ?? undefined;
-    for (const resolve of this.o.resolvers) {
-      const p = await resolve(req as unknown as Request, { bearer });
-      if (p) return p;
-    }
-    return undefined;
+    const credentials = credentialsOf(req);
+    const token = url.searchParams.get('token');
+    if (!credentials.bearer && token) credentials.bearer = token;
+    return resolvePrincipal(this.o.resolvers, req, credentials);
   }
 
   private accept(ws: WebSocket, principal: Principal, url: URL): void {

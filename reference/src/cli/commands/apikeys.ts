@@ -5,9 +5,23 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ALL_SCOPES, ROLES, SCOPES } from '../../api/auth/principal.js';
-import { createApiKey, findMember, listApiKeys, revokeApiKey, roleSchema, scopeSchema } from '../../api/org/service.js';
+import {
+  createApiKey,
+  findMember,
+  listApiKeys,
+  revokeApiKey,
+  roleSchema,
+  scopeSchema,
+} from '../../api/org/service.js';
 import { HttpError } from '../../common/errors.js';
-import { commaList, operatorAction, operatorContext, orgBySlug, parseOptions, usageExitCodes } from './operator-action.js';
+import {
+  commaList,
+  operatorAction,
+  operatorContext,
+  orgBySlug,
+  parseOptions,
+  usageExitCodes,
+} from './operator-action.js';
 
 export function registerApiKeyCommands(program: Command): void {
   const apikey = usageExitCodes(program.command('apikey').description('manage API keys'));
@@ -16,7 +30,10 @@ export function registerApiKeyCommands(program: Command): void {
     .command('create')
     .description('create an API key; the key is printed once')
     .requiredOption('--org <slug>', 'organization slug')
-    .requiredOption('--scopes <scopes>', `comma-separated scopes (${ALL_SCOPES} for all): ${SCOPES.join(',')}`)
+    .requiredOption(
+      '--scopes <scopes>',
+      `comma-separated scopes (${ALL_SCOPES} for all): ${SCOPES.join(',')}`,
+    )
     .option('--role <role>', `role of the key: ${ROLES.join(' | ')}`, 'editor')
     .option('--name <name>', 'label shown in listings and the audit trail', 'operator key')
     .option('--user <email>', 'the member the key acts for (its role never exceeds theirs)')
@@ -24,13 +41,29 @@ export function registerApiKeyCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(
       operatorAction(
-        async (opts: { org: string; scopes: string; role: string; name: string; user?: string; expiresInDays?: string; json?: boolean }, io) => {
+        async (
+          opts: {
+            org: string;
+            scopes: string;
+            role: string;
+            name: string;
+            user?: string;
+            expiresInDays?: string;
+            json?: boolean;
+          },
+          io,
+        ) => {
           const input = parseOptions(
             z.object({
               scopes: z.array(scopeSchema).min(1, 'name at least one scope'),
               role: roleSchema,
               name: z.string().trim().min(1).max(100),
-              expiresInDays: z.coerce.number().int('must be a whole number of days').min(1).max(3650).optional(),
+              expiresInDays: z.coerce
+                .number()
+                .int('must be a whole number of days')
+                .min(1)
+                .max(3650)
+                .optional(),
               user: z.email('must be an e-mail address').optional(),
             }),
             { ...opts, scopes: commaList(opts.scopes) ?? [] },
@@ -39,10 +72,13 @@ export function registerApiKeyCommands(program: Command): void {
           let userId: string | undefined;
           if (input.user) {
             const member = await findMember(io.pool, org.id, input.user);
-            if (!member) throw new HttpError(404, 'NOT_FOUND', `${input.user} is not a member of ${org.slug}`);
+            if (!member)
+              throw new HttpError(404, 'NOT_FOUND', `${input.user} is not a member of ${org.slug}`);
             userId = member.id;
           }
-          const expiresAt = input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : undefined;
+          const expiresAt = input.expiresInDays
+            ? new Date(Date.now() + input.expiresInDays * 86_400_000)
+            : undefined;
           const { key, record } = await createApiKey(
             io.pool,
             { orgId: org.id, name: input.name, role: input.role, scopes: input.scopes, userId, expiresAt },

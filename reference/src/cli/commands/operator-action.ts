@@ -25,7 +25,12 @@ export class UsageError extends Error {
 /** Commander's own usage errors (unknown option, missing value...) exit 2, help exits 0. */
 export function usageExitCodes(cmd: Command): Command {
   return cmd.exitOverride((err: CommanderError) => {
-    const ok = ['commander.helpDisplayed', 'commander.help', 'commander.version', 'commander.executeSubCommandAsync'];
+    const ok = [
+      'commander.helpDisplayed',
+      'commander.help',
+      'commander.version',
+      'commander.executeSubCommandAsync',
+    ];
     process.exit(ok.includes(err.code) ? 0 : 2);
   });
 }
@@ -45,7 +50,9 @@ export function parseOptions<S extends z.ZodType>(schema: S, value: unknown): z.
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const problems = r.error.issues.map((i) => {
-    const name = i.path.length ? `--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : 'options';
+    const name = i.path.length
+      ? `--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
+      : 'options';
     return `${name}: ${i.message}`;
   });
   throw new UsageError(problems.join('; '), problems);
@@ -89,7 +96,11 @@ export function operatorAction<O extends { json?: boolean }>(
         const p = d as { path?: string; message?: string };
         if (p.message) process.stderr.write(`  ${p.path ? `${p.path}: ` : ''}${p.message}\n`);
       }
-      if (json) process.stdout.write(JSON.stringify({ error: { code: errCode, message, ...(details?.length ? { details } : {}) } }) + '\n');
+      if (json)
+        process.stdout.write(
+          JSON.stringify({ error: { code: errCode, message, ...(details?.length ? { details } : {}) } }) +
+            '\n',
+        );
       process.exitCode = code;
     };
     let deps: Awaited<ReturnType<typeof openDependencies>> | undefined;
@@ -129,6 +140,7 @@ export function operatorAction<O extends { json?: boolean }>(
 export async function orgBySlug(pool: pg.Pool, slug: string) {
   const { findOrg } = await import('../../api/org/service.js');
   const org = await findOrg(pool, slug);
-  if (!org) throw new HttpError(404, 'NOT_FOUND', `no organization ${slug} (list them with: aigos-admin org list)`);
+  if (!org)
+    throw new HttpError(404, 'NOT_FOUND', `no organization ${slug} (list them with: aigos-admin org list)`);
   return org;
 }

@@ -5,7 +5,14 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { createOrg, domainSchema, PLANS, putDomain, slugSchema } from '../../api/org/service.js';
-import { booleanValue, operatorAction, operatorContext, orgBySlug, parseOptions, usageExitCodes } from './operator-action.js';
+import {
+  booleanValue,
+  operatorAction,
+  operatorContext,
+  orgBySlug,
+  parseOptions,
+  usageExitCodes,
+} from './operator-action.js';
 
 export function registerOrgCommands(program: Command): void {
   const org = usageExitCodes(program.command('org').description('manage organizations (tenants)'));
@@ -42,10 +49,17 @@ export function registerOrgCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(
       operatorAction(async (opts: { org: string; domain: string; verified: string; json?: boolean }, io) => {
-        const input = parseOptions(z.object({ org: z.string().min(1), domain: domainSchema, verified: booleanValue }), opts);
+        const input = parseOptions(
+          z.object({ org: z.string().min(1), domain: domainSchema, verified: booleanValue }),
+          opts,
+        );
         const target = await orgBySlug(io.pool, input.org);
-        const r = await putDomain(io.pool, target.id, input.domain, input.verified, operatorContext(), { allowExisting: true });
-        io.say(`domain ${r.domain} ${r.created ? 'added to' : 'updated in'} ${target.slug} (${r.verified ? 'verified' : 'not verified'})`);
+        const r = await putDomain(io.pool, target.id, input.domain, input.verified, operatorContext(), {
+          allowExisting: true,
+        });
+        io.say(
+          `domain ${r.domain} ${r.created ? 'added to' : 'updated in'} ${target.slug} (${r.verified ? 'verified' : 'not verified'})`,
+        );
         return { organization: target.slug, ...r };
       }),
     );
@@ -56,11 +70,18 @@ export function registerOrgCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(
       operatorAction(async (_opts: { json?: boolean }, io) => {
-        const r = await io.pool.query<{ id: string; slug: string; name: string; plan: string; members: string }>(
+        const r = await io.pool.query<{
+          id: string;
+          slug: string;
+          name: string;
+          plan: string;
+          members: string;
+        }>(
           `SELECT o.id, o.slug, o.name, o.plan, (SELECT count(*) FROM memberships m WHERE m.organization_id = o.id)::text AS members
              FROM organizations o ORDER BY o.slug`,
         );
-        for (const o of r.rows) io.say(`${o.slug.padEnd(24)} ${o.plan.padEnd(10)} ${o.members.padStart(4)} members  ${o.name}`);
+        for (const o of r.rows)
+          io.say(`${o.slug.padEnd(24)} ${o.plan.padEnd(10)} ${o.members.padStart(4)} members  ${o.name}`);
         return r.rows.map((o) => ({ ...o, members: Number(o.members) }));
       }),
     );

@@ -10,7 +10,16 @@ import { HttpError } from '../../common/errors.js';
 import { withOrg } from '../../common/tenancy.js';
 import { BUILT_IN_PACK_IDS, parsePackText } from '../../api/policies/pack.js';
 import { importPacks, listPacks, loadBuiltInPacks, type ImportResult } from '../../api/policies/service.js';
-import { commaList, operatorAction, operatorContext, orgBySlug, parseOptions, usageExitCodes, UsageError, type ActionIO } from './operator-action.js';
+import {
+  commaList,
+  operatorAction,
+  operatorContext,
+  orgBySlug,
+  parseOptions,
+  usageExitCodes,
+  UsageError,
+  type ActionIO,
+} from './operator-action.js';
 
 function report(io: ActionIO, org: string, result: ImportResult): void {
   for (const p of result.packs) io.say(`${p.id} ${p.version} (${p.controls} controls): ${p.result}`);
@@ -26,16 +35,31 @@ export function registerPolicyCommands(program: Command): void {
 
   policy
     .command('import')
-    .description('import policy packs (built-in ones, or custom ones from a YAML/JSON file) and activate them')
+    .description(
+      'import policy packs (built-in ones, or custom ones from a YAML/JSON file) and activate them',
+    )
     .option('--source <source>', 'built-in (with --policies); omit with --file')
-    .option('--policies <ids>', `comma-separated built-in pack ids: ${BUILT_IN_PACK_IDS.join(',')} (default: all)`)
+    .option(
+      '--policies <ids>',
+      `comma-separated built-in pack ids: ${BUILT_IN_PACK_IDS.join(',')} (default: all)`,
+    )
     .option('--file <path>', 'YAML or JSON file holding one or more custom packs')
     .option('--org <slug>', 'organization slug', 'default')
     .option('--dry-run', 'validate and show what would change, without changing anything')
     .option('--json', 'print the result as JSON')
     .action(
       operatorAction(
-        async (opts: { source?: string; policies?: string; file?: string; org: string; dryRun?: boolean; json?: boolean }, io) => {
+        async (
+          opts: {
+            source?: string;
+            policies?: string;
+            file?: string;
+            org: string;
+            dryRun?: boolean;
+            json?: boolean;
+          },
+          io,
+        ) => {
           if (opts.file && opts.source && opts.source !== 'file')
             throw new UsageError('--file imports custom packs; do not combine it with --source built-in');
           if (!opts.file && opts.source !== 'built-in')
@@ -43,20 +67,30 @@ export function registerPolicyCommands(program: Command): void {
           let packs;
           let source: 'built-in' | 'custom';
           if (opts.file) {
-            if (opts.policies) throw new UsageError('--policies selects built-in packs; it does not go with --file');
+            if (opts.policies)
+              throw new UsageError('--policies selects built-in packs; it does not go with --file');
             const text = await readFile(opts.file, 'utf8').catch((err: Error) => {
               throw new HttpError(404, 'NOT_FOUND', `cannot read ${opts.file}: ${err.message}`);
             });
             const parsed = parsePackText(text);
             if (parsed.problems.length)
-              throw new HttpError(400, 'VALIDATION_FAILED', `${opts.file} is not a valid policy pack file (${parsed.problems.length} problem(s)); nothing was imported`, parsed.problems);
+              throw new HttpError(
+                400,
+                'VALIDATION_FAILED',
+                `${opts.file} is not a valid policy pack file (${parsed.problems.length} problem(s)); nothing was imported`,
+                parsed.problems,
+              );
             packs = parsed.packs;
             source = 'custom';
           } else {
             const { policies } = parseOptions(
               z.object({
                 policies: z
-                  .array(z.enum(BUILT_IN_PACK_IDS, { message: `must name built-in packs: ${BUILT_IN_PACK_IDS.join(', ')}` }))
+                  .array(
+                    z.enum(BUILT_IN_PACK_IDS, {
+                      message: `must name built-in packs: ${BUILT_IN_PACK_IDS.join(', ')}`,
+                    }),
+                  )
                   .min(1, 'name at least one pack'),
               }),
               { policies: commaList(opts.policies) ?? [...BUILT_IN_PACK_IDS] },
@@ -65,7 +99,9 @@ export function registerPolicyCommands(program: Command): void {
             source = 'built-in';
           }
           const org = await orgBySlug(io.pool, opts.org);
-          const result = await withOrg(io.pool, org.id, (c) => importPacks(c, org.id, packs, source, operatorContext(), { dryRun: opts.dryRun }));
+          const result = await withOrg(io.pool, org.id, (c) =>
+            importPacks(c, org.id, packs, source, operatorContext(), { dryRun: opts.dryRun }),
+          );
           if (opts.dryRun) io.say('dry run: nothing was changed');
           report(io, org.slug, result);
           return { organization: org.slug, dryRun: opts.dryRun === true, ...result };
@@ -82,7 +118,10 @@ export function registerPolicyCommands(program: Command): void {
       operatorAction(async (opts: { org: string; json?: boolean }, io) => {
         const org = await orgBySlug(io.pool, opts.org);
         const packs = await withOrg(io.pool, org.id, (c) => listPacks(c, org.id));
-        for (const p of packs) io.say(`${p.id.padEnd(20)} ${p.version.padEnd(10)} ${p.active ? 'active  ' : 'inactive'} ${String(p.controls).padStart(3)} controls  ${p.source}`);
+        for (const p of packs)
+          io.say(
+            `${p.id.padEnd(20)} ${p.version.padEnd(10)} ${p.active ? 'active  ' : 'inactive'} ${String(p.controls).padStart(3)} controls  ${p.source}`,
+          );
         return { organization: org.slug, packs };
       }),
     );

@@ -6,11 +6,20 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { ROLES } from '../../api/auth/principal.js';
 import { createUser, listMembers, passwordSchema, roleSchema } from '../../api/org/service.js';
-import { operatorAction, operatorContext, orgBySlug, parseOptions, usageExitCodes, UsageError } from './operator-action.js';
+import {
+  operatorAction,
+  operatorContext,
+  orgBySlug,
+  parseOptions,
+  usageExitCodes,
+  UsageError,
+} from './operator-action.js';
 import { readSecretFile } from './support.js';
 
 export function registerUserCommands(program: Command): void {
-  const user = usageExitCodes(program.command('user').description('manage users and their role in an organization'));
+  const user = usageExitCodes(
+    program.command('user').description('manage users and their role in an organization'),
+  );
 
   user
     .command('create')
@@ -18,7 +27,10 @@ export function registerUserCommands(program: Command): void {
     .requiredOption('--email <email>', 'e-mail address (the login name)')
     .requiredOption('--name <name>', 'display name')
     .requiredOption('--role <role>', `role in the organization: ${ROLES.join(' | ')}`)
-    .option('--password <password>', 'initial password (12+ characters); visible in the process list, prefer --password-file')
+    .option(
+      '--password <password>',
+      'initial password (12+ characters); visible in the process list, prefer --password-file',
+    )
     .option('--password-file <path>', 'file holding the initial password')
     .option('--org <slug>', 'organization slug', 'default')
     .option('--must-change-password', 'force a password change at first login')
@@ -26,12 +38,23 @@ export function registerUserCommands(program: Command): void {
     .action(
       operatorAction(
         async (
-          opts: { email: string; name: string; role: string; password?: string; passwordFile?: string; org: string; mustChangePassword?: boolean; json?: boolean },
+          opts: {
+            email: string;
+            name: string;
+            role: string;
+            password?: string;
+            passwordFile?: string;
+            org: string;
+            mustChangePassword?: boolean;
+            json?: boolean;
+          },
           io,
         ) => {
           if (opts.password !== undefined && opts.passwordFile !== undefined)
             throw new UsageError('give --password or --password-file, not both');
-          const password = opts.passwordFile ? await readSecretFile(opts.passwordFile, 'password') : opts.password;
+          const password = opts.passwordFile
+            ? await readSecretFile(opts.passwordFile, 'password')
+            : opts.password;
           const input = parseOptions(
             z.object({
               email: z.email('must be an e-mail address').max(320),
@@ -42,11 +65,18 @@ export function registerUserCommands(program: Command): void {
             { email: opts.email, name: opts.name, role: opts.role, password },
           );
           if (opts.password !== undefined)
-            io.note('note: a password given with --password is visible in the process list and shell history; prefer --password-file');
+            io.note(
+              'note: a password given with --password is visible in the process list and shell history; prefer --password-file',
+            );
           const org = await orgBySlug(io.pool, opts.org);
           const { user: created, created: isNew } = await createUser(
             io.pool,
-            { orgId: org.id, ...input, mustChangePassword: opts.mustChangePassword === true, addExisting: true },
+            {
+              orgId: org.id,
+              ...input,
+              mustChangePassword: opts.mustChangePassword === true,
+              addExisting: true,
+            },
             operatorContext(),
           );
           io.say(
@@ -68,7 +98,8 @@ export function registerUserCommands(program: Command): void {
       operatorAction(async (opts: { org: string; json?: boolean }, io) => {
         const org = await orgBySlug(io.pool, opts.org);
         const members = await listMembers(io.pool, org.id, 10_000);
-        for (const m of members) io.say(`${m.email.padEnd(36)} ${m.role.padEnd(7)} ${m.disabled ? 'disabled ' : ''}${m.name}`);
+        for (const m of members)
+          io.say(`${m.email.padEnd(36)} ${m.role.padEnd(7)} ${m.disabled ? 'disabled ' : ''}${m.name}`);
         return { organization: org.slug, members };
       }),
     );

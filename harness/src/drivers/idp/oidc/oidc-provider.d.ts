@@ -8,7 +8,12 @@ declare module 'oidc-provider' {
     proxy: boolean;
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<any>;
-    interactionFinished(req: IncomingMessage, res: ServerResponse, result: any, opts?: { mergeWithLastSubmission?: boolean }): Promise<void>;
+    interactionFinished(
+      req: IncomingMessage,
+      res: ServerResponse,
+      result: any,
+      opts?: { mergeWithLastSubmission?: boolean },
+    ): Promise<void>;
     Grant: any;
     on(event: string, handler: (...args: any[]) => void): void;
   }

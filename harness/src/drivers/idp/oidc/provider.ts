@@ -48,13 +48,27 @@ function subOf(u: OidcUser): string {
 function claimsConfig(shape: OidcFixture['shape']): Record<string, string[]> {
   switch (shape) {
     case 'entra':
-      return { openid: ['sub', 'oid', 'tid', 'groups'], email: ['email'], profile: ['name', 'preferred_username'] };
+      return {
+        openid: ['sub', 'oid', 'tid', 'groups'],
+        email: ['email'],
+        profile: ['name', 'preferred_username'],
+      };
     case 'okta':
-      return { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'], groups: ['groups'] };
+      return {
+        openid: ['sub'],
+        email: ['email', 'email_verified'],
+        profile: ['name', 'preferred_username'],
+        groups: ['groups'],
+      };
     case 'google':
       return { openid: ['sub', 'hd'], email: ['email', 'email_verified'], profile: ['name'] };
     default:
-      return { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'], groups: ['groups'] };
+      return {
+        openid: ['sub'],
+        email: ['email', 'email_verified'],
+        profile: ['name', 'preferred_username'],
+        groups: ['groups'],
+      };
   }
 }
 
@@ -67,13 +81,21 @@ function userClaims(f: OidcFixture, u: OidcUser): Record<string, unknown> {
       const groups = u.overage
         ? {
             _claim_names: { groups: 'src1' },
-            _claim_sources: { src1: { endpoint: `https://graph.microsoft.com/v1.0/users/${oid}/getMemberObjects` } },
+            _claim_sources: {
+              src1: { endpoint: `https://graph.microsoft.com/v1.0/users/${oid}/getMemberObjects` },
+            },
           }
         : { groups: u.groups };
       return { ...common, oid, tid: f.tenantId ?? '00000000-0000-0000-0000-000000000000', ...groups };
     }
     case 'google':
-      return { sub, email: u.email, name: u.name, email_verified: u.emailVerified, ...(u.hd ? { hd: u.hd } : {}) };
+      return {
+        sub,
+        email: u.email,
+        name: u.name,
+        email_verified: u.emailVerified,
+        ...(u.hd ? { hd: u.hd } : {}),
+      };
     default:
       return { ...common, email_verified: u.emailVerified, groups: u.groups };
   }
@@ -112,7 +134,12 @@ export async function startOidcIdp(f: OidcFixture, o: OidcIdpOptions): Promise<R
   const lastIdToken = new Map<string, string>();
 
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const jwk = { ...(privateKey.export({ format: 'jwk' }) as JWK), kid: randomBytes(8).toString('hex'), alg: 'RS256', use: 'sig' };
+  const jwk = {
+    ...(privateKey.export({ format: 'jwk' }) as JWK),
+    kid: randomBytes(8).toString('hex'),
+    alg: 'RS256',
+    use: 'sig',
+  };
 
   const claims = claimsConfig(f.shape);
   const provider = new Provider(issuer, {
@@ -138,7 +165,14 @@ export async function startOidcIdp(f: OidcFixture, o: OidcIdpOptions): Promise<R
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     jwks: { keys: [jwk] },
-    ttl: { Session: 3600, Interaction: 600, Grant: 3600, AuthorizationCode: 60, AccessToken: 600, IdToken: 600 },
+    ttl: {
+      Session: 3600,
+      Interaction: 600,
+      Grant: 3600,
+      AuthorizationCode: 60,
+      AccessToken: 600,
+      IdToken: 600,
+    },
   });
 
   const signingKey = await importJWK(jwk, 'RS256');
@@ -199,7 +233,12 @@ export async function startOidcIdp(f: OidcFixture, o: OidcIdpOptions): Promise<R
           return res.end(loginPage(uid, params.client_id, f.shape));
         }
         if (req.method === 'POST' && m[2] === '/abort') {
-          return await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'the user cancelled' }, { mergeWithLastSubmission: false });
+          return await provider.interactionFinished(
+            req,
+            res,
+            { error: 'access_denied', error_description: 'the user cancelled' },
+            { mergeWithLastSubmission: false },
+          );
         }
         if (req.method === 'POST' && m[2] === '/login') {
           const form = await readForm(req);
@@ -208,7 +247,12 @@ export async function startOidcIdp(f: OidcFixture, o: OidcIdpOptions): Promise<R
             res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
             return res.end(loginPage(uid, params.client_id, f.shape, 'Unknown user or wrong password.'));
           }
-          return await provider.interactionFinished(req, res, { login: { accountId: subOf(u) } }, { mergeWithLastSubmission: false });
+          return await provider.interactionFinished(
+            req,
+            res,
+            { login: { accountId: subOf(u) } },
+            { mergeWithLastSubmission: false },
+          );
         }
         if (prompt.name === 'consent') {
           const grant = details.grantId
@@ -218,10 +262,17 @@ export async function startOidcIdp(f: OidcFixture, o: OidcIdpOptions): Promise<R
           if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
           if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
           if (d.missingResourceScopes)
-            for (const [indicator, scopes] of Object.entries(d.missingResourceScopes as Record<string, string[]>))
+            for (const [indicator, scopes] of Object.entries(
+              d.missingResourceScopes as Record<string, string[]>,
+            ))
               grant.addResourceScope(indicator, scopes.join(' '));
           const grantId = await grant.save();
-          return await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+          return await provider.interactionFinished(
+            req,
+            res,
+            { consent: { grantId } },
+            { mergeWithLastSubmission: true },
+          );
         }
         res.writeHead(400, { 'content-type': 'text/plain' });
         res.end(`unexpected interaction ${prompt.name}`);

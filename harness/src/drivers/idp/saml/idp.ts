@@ -60,11 +60,25 @@ interface IdpSession {
   sessionIndex: string;
 }
 
-const page = (title: string, body: string, headers: Record<string, string> = {}) => ({ title, body, headers });
+const page = (title: string, body: string, headers: Record<string, string> = {}) => ({
+  title,
+  body,
+  headers,
+});
 
-function send(res: ServerResponse, status: number, html: { title: string; body: string; headers: Record<string, string> }): void {
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...html.headers });
-  res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${xmlEscape(html.title)}</title></head><body><main>${html.body}</main></body></html>`);
+function send(
+  res: ServerResponse,
+  status: number,
+  html: { title: string; body: string; headers: Record<string, string> },
+): void {
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    ...html.headers,
+  });
+  res.end(
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${xmlEscape(html.title)}</title></head><body><main>${html.body}</main></body></html>`,
+  );
 }
 
 function readForm(req: IncomingMessage): Promise<URLSearchParams> {
@@ -122,7 +136,9 @@ export async function startSamlIdp(f: SamlFixture, o: SamlIdpOptions): Promise<R
 ${p.relayState ? `<input type="hidden" name="RelayState" value="${xmlEscape(p.relayState)}">` : ''}
 <button type="submit" id="saml-continue">Continue</button></form>
 <script nonce="${nonce}">document.getElementById('saml-post').submit();</script>`,
-        { 'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; form-action ${new URL(p.acsUrl).origin}` },
+        {
+          'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; form-action ${new URL(p.acsUrl).origin}`,
+        },
       ),
     );
   };
@@ -144,7 +160,14 @@ ${error ? `<p role="alert" id="idp-error">${xmlEscape(error)}</p>` : ''}
       try {
         if (req.method === 'GET' && u.pathname === '/metadata') {
           res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' });
-          return res.end(idpMetadata({ entityId, ssoUrl: `${url}/sso`, sloUrl: `${url}/slo`, certificate: signing.certificate }));
+          return res.end(
+            idpMetadata({
+              entityId,
+              ssoUrl: `${url}/sso`,
+              sloUrl: `${url}/slo`,
+              certificate: signing.certificate,
+            }),
+          );
         }
         if (req.method === 'GET' && u.pathname === '/cert.pem') {
           res.writeHead(200, { 'content-type': 'application/x-pem-file' });
@@ -152,15 +175,35 @@ ${error ? `<p role="alert" id="idp-error">${xmlEscape(error)}</p>` : ''}
         }
         if (req.method === 'GET' && u.pathname === '/sso') {
           const raw = u.searchParams.get('SAMLRequest');
-          if (!raw) return send(res, 400, page('Bad request', '<p id="idp-error">SAMLRequest is missing</p>'));
-          const request = parseRequest(decodeRedirectMessage(raw));
+          if (!raw)
+            return send(res, 400, page('Bad request', '<p id="idp-error">SAMLRequest is missing</p>'));
+          const request = await parseRequest(decodeRedirectMessage(raw));
           const sp = sps.find((x) => x.entityId === request.issuer);
           if (request.kind !== 'AuthnRequest' || !sp)
-            return send(res, 400, page('Unknown service provider', `<p id="idp-error">unknown service provider ${xmlEscape(request.issuer)}</p>`));
+            return send(
+              res,
+              400,
+              page(
+                'Unknown service provider',
+                `<p id="idp-error">unknown service provider ${xmlEscape(request.issuer)}</p>`,
+              ),
+            );
           const acsUrl = sp.acsUrl ?? request.acsUrl;
           if (!acsUrl || (request.acsUrl && sp.acsUrl && request.acsUrl !== sp.acsUrl))
-            return send(res, 400, page('Bad request', `<p id="idp-error">AssertionConsumerServiceURL ${xmlEscape(request.acsUrl)} is not registered</p>`));
-          const p: Pending = { request, relayState: u.searchParams.get('RelayState') ?? undefined, acsUrl, created: Date.now() };
+            return send(
+              res,
+              400,
+              page(
+                'Bad request',
+                `<p id="idp-error">AssertionConsumerServiceURL ${xmlEscape(request.acsUrl)} is not registered</p>`,
+              ),
+            );
+          const p: Pending = {
+            request,
+            relayState: u.searchParams.get('RelayState') ?? undefined,
+            acsUrl,
+            created: Date.now(),
+          };
           const existing = sessions.get(cookieOf(req, cookieName) ?? '');
           if (existing) return respondWithAssertion(res, p, existing);
           const uid = randomBytes(12).toString('hex');
@@ -171,34 +214,66 @@ ${error ? `<p role="alert" id="idp-error">${xmlEscape(error)}</p>` : ''}
           const form = await readForm(req);
           const uid = form.get('uid') ?? '';
           const p = pending.get(uid);
-          if (!p) return send(res, 400, page('Expired', '<p id="idp-error">this sign-in expired; start again</p>'));
-          const user = f.users.find((x) => x.username.toLowerCase() === String(form.get('username') ?? '').toLowerCase());
-          if (!user || user.password !== form.get('password')) return send(res, 200, loginForm(uid, 'Unknown user or wrong password.'));
+          if (!p)
+            return send(res, 400, page('Expired', '<p id="idp-error">this sign-in expired; start again</p>'));
+          const user = f.users.find(
+            (x) => x.username.toLowerCase() === String(form.get('username') ?? '').toLowerCase(),
+          );
+          if (!user || user.password !== form.get('password'))
+            return send(res, 200, loginForm(uid, 'Unknown user or wrong password.'));
           pending.delete(uid);
           const sid = randomBytes(16).toString('hex');
           const s: IdpSession = { user, sessionIndex: `_si${randomBytes(8).toString('hex')}` };
           sessions.set(sid, s);
-          res.setHeader('set-cookie', `${cookieName}=${sid}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${f.sessionSeconds}`);
+          res.setHeader(
+            'set-cookie',
+            `${cookieName}=${sid}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${f.sessionSeconds}`,
+          );
           return respondWithAssertion(res, p, s);
         }
         if (req.method === 'GET' && u.pathname === '/slo') {
           const raw = u.searchParams.get('SAMLRequest');
-          if (!raw) return send(res, 400, page('Bad request', '<p id="idp-error">SAMLRequest is missing</p>'));
-          const request = parseRequest(decodeRedirectMessage(raw));
+          if (!raw)
+            return send(res, 400, page('Bad request', '<p id="idp-error">SAMLRequest is missing</p>'));
+          const request = await parseRequest(decodeRedirectMessage(raw));
           const sp = sps.find((x) => x.entityId === request.issuer);
           if (request.kind !== 'LogoutRequest' || !sp?.sloUrl)
-            return send(res, 400, page('Unknown service provider', `<p id="idp-error">no single logout for ${xmlEscape(request.issuer)}</p>`));
+            return send(
+              res,
+              400,
+              page(
+                'Unknown service provider',
+                `<p id="idp-error">no single logout for ${xmlEscape(request.issuer)}</p>`,
+              ),
+            );
           for (const [sid, s] of sessions)
-            if (s.user.nameId === request.nameId && (!request.sessionIndex || s.sessionIndex === request.sessionIndex)) sessions.delete(sid);
-          const xml = buildLogoutResponse({ idpEntityId: entityId, destination: sp.sloUrl, inResponseTo: request.id });
-          const query = signedRedirectQuery('SAMLResponse', xml, u.searchParams.get('RelayState') ?? undefined, signing);
-          res.writeHead(303, { location: `${sp.sloUrl}${sp.sloUrl.includes('?') ? '&' : '?'}${query}`, 'set-cookie': `${cookieName}=; Path=/; Max-Age=0` });
+            if (
+              s.user.nameId === request.nameId &&
+              (!request.sessionIndex || s.sessionIndex === request.sessionIndex)
+            )
+              sessions.delete(sid);
+          const xml = buildLogoutResponse({
+            idpEntityId: entityId,
+            destination: sp.sloUrl,
+            inResponseTo: request.id,
+          });
+          const query = signedRedirectQuery(
+            'SAMLResponse',
+            xml,
+            u.searchParams.get('RelayState') ?? undefined,
+            signing,
+          );
+          res.writeHead(303, {
+            location: `${sp.sloUrl}${sp.sloUrl.includes('?') ? '&' : '?'}${query}`,
+            'set-cookie': `${cookieName}=; Path=/; Max-Age=0`,
+          });
           return res.end();
         }
         res.writeHead(404, { 'content-type': 'text/plain' });
         res.end('not found');
       } catch (err) {
-        if (!res.headersSent) send(res, 400, page('Error', `<p id="idp-error">${xmlEscape((err as Error).message)}</p>`));
+        if (!res.headersSent)
+          send(res, 400, page('Error', `<p id="idp-error">${xmlEscape((err as Error).message)}</p>`));
         else res.end();
       }
     })();

@@ -6,7 +6,8 @@
 // skewed clocks) with the IdP's real key.
 import { createSign, randomBytes } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { DOMParser } from '@xmldom/xmldom';
+// node-saml's XML parser (xmldom), so the kit needs no second XML library
+import { parseDomFromString } from '@node-saml/node-saml/lib/xml.js';
 import forge from 'node-forge';
 import { SignedXml } from 'xml-crypto';
 
@@ -24,7 +25,10 @@ const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 const ATTR_URI = 'urn:oasis:names:tc:SAML:2.0:attrname-format:uri';
 
 export const xmlEscape = (v: unknown) =>
-  String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+  String(v ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!,
+  );
 
 export const samlId = () => `_${randomBytes(20).toString('hex')}`;
 const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -49,7 +53,9 @@ export function generateSigningMaterial(commonName: string): SigningMaterial {
   cert.setIssuer(attrs);
   cert.sign(keys.privateKey, forge.md.sha256.create());
   return {
-    privateKey: forge.pki.privateKeyInfoToPem(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(keys.privateKey))),
+    privateKey: forge.pki.privateKeyInfoToPem(
+      forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(keys.privateKey)),
+    ),
     certificate: forge.pki.certificateToPem(cert),
   };
 }
@@ -108,8 +114,14 @@ export function buildResponse(o: ResponseOptions): string {
   const attrs = Object.entries(o.attributes)
     .map(
       ([name, value]) =>
-        `<saml:Attribute Name="${xmlEscape(name)}" NameFormat="${ATTR_URI}">${(Array.isArray(value) ? value : [value])
-          .map((v) => `<saml:AttributeValue xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">${xmlEscape(v)}</saml:AttributeValue>`)
+        `<saml:Attribute Name="${xmlEscape(name)}" NameFormat="${ATTR_URI}">${(Array.isArray(value)
+          ? value
+          : [value]
+        )
+          .map(
+            (v) =>
+              `<saml:AttributeValue xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">${xmlEscape(v)}</saml:AttributeValue>`,
+          )
           .join('')}</saml:Attribute>`,
     )
     .join('');
@@ -145,8 +157,15 @@ export function decodeRedirectMessage(value: string): string {
 }
 
 /** `<param>=...&RelayState=...&SigAlg=...&Signature=...` signed as the binding prescribes. */
-export function signedRedirectQuery(param: 'SAMLRequest' | 'SAMLResponse', xml: string, relayState: string | undefined, m: SigningMaterial): string {
-  const parts = [`${param}=${encodeURIComponent(deflateRawSync(Buffer.from(xml, 'utf8')).toString('base64'))}`];
+export function signedRedirectQuery(
+  param: 'SAMLRequest' | 'SAMLResponse',
+  xml: string,
+  relayState: string | undefined,
+  m: SigningMaterial,
+): string {
+  const parts = [
+    `${param}=${encodeURIComponent(deflateRawSync(Buffer.from(xml, 'utf8')).toString('base64'))}`,
+  ];
   if (relayState) parts.push(`RelayState=${encodeURIComponent(relayState)}`);
   parts.push(`SigAlg=${encodeURIComponent(RSA_SHA256)}`);
   const signature = createSign('RSA-SHA256').update(parts.join('&')).sign(m.privateKey, 'base64');
@@ -163,12 +182,17 @@ export interface ParsedRequest {
   sessionIndex?: string;
 }
 
-export function parseRequest(xml: string): ParsedRequest {
-  const doc = new DOMParser().parseFromString(xml, 'text/xml');
+export async function parseRequest(xml: string): Promise<ParsedRequest> {
+  const doc = await parseDomFromString(xml);
   const root = doc.documentElement;
-  if (!root || root.namespaceURI !== NS.protocol || !['AuthnRequest', 'LogoutRequest'].includes(root.localName))
+  if (
+    !root ||
+    root.namespaceURI !== NS.protocol ||
+    !['AuthnRequest', 'LogoutRequest'].includes(root.localName)
+  )
     throw new Error('not a SAML AuthnRequest or LogoutRequest');
-  const text = (ns: string, name: string) => root.getElementsByTagNameNS(ns, name).item(0)?.textContent ?? undefined;
+  const text = (ns: string, name: string) =>
+    root.getElementsByTagNameNS(ns, name).item(0)?.textContent ?? undefined;
   return {
     kind: root.localName as ParsedRequest['kind'],
     id: root.getAttribute('ID') ?? '',
@@ -180,7 +204,12 @@ export function parseRequest(xml: string): ParsedRequest {
   };
 }
 
-export function buildLogoutResponse(o: { idpEntityId: string; destination: string; inResponseTo: string; now?: Date }): string {
+export function buildLogoutResponse(o: {
+  idpEntityId: string;
+  destination: string;
+  inResponseTo: string;
+  now?: Date;
+}): string {
   const now = o.now ?? new Date();
   return (
     `<samlp:LogoutResponse xmlns:samlp="${NS.protocol}" xmlns:saml="${NS.assertion}" ID="${samlId()}" Version="2.0" IssueInstant="${iso(now)}"` +
@@ -189,7 +218,14 @@ export function buildLogoutResponse(o: { idpEntityId: string; destination: strin
   );
 }
 
-export function buildLogoutRequest(o: { idpEntityId: string; destination: string; nameId: string; nameIdFormat: string; sessionIndex?: string; now?: Date }): string {
+export function buildLogoutRequest(o: {
+  idpEntityId: string;
+  destination: string;
+  nameId: string;
+  nameIdFormat: string;
+  sessionIndex?: string;
+  now?: Date;
+}): string {
   const now = o.now ?? new Date();
   return (
     `<samlp:LogoutRequest xmlns:samlp="${NS.protocol}" xmlns:saml="${NS.assertion}" ID="${samlId()}" Version="2.0" IssueInstant="${iso(now)}"` +
@@ -200,7 +236,12 @@ export function buildLogoutRequest(o: { idpEntityId: string; destination: string
   );
 }
 
-export function idpMetadata(o: { entityId: string; ssoUrl: string; sloUrl: string; certificate: string }): string {
+export function idpMetadata(o: {
+  entityId: string;
+  ssoUrl: string;
+  sloUrl: string;
+  certificate: string;
+}): string {
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n` +
     `<md:EntityDescriptor xmlns:md="${NS.metadata}" xmlns:ds="${NS.dsig}" entityID="${xmlEscape(o.entityId)}">` +
