@@ -321,6 +321,15 @@ async function main(): Promise<void> {
       `  ${assetCount} assets evaluated against 3 packs in ${(eval10kMs / 1000).toFixed(2)} s (org score ${eval10kServer.orgScore.score})`,
     );
 
+    // steady state before measuring: statistics current (as autovacuum would leave them
+    // after a bulk load) and the evaluation's garbage collected
+    {
+      const db = new pg.Client({ connectionString: endpoints.database.url });
+      await db.connect();
+      await db.query('VACUUM (ANALYZE) asset_cards, asset_compliance, compliance_history');
+      await db.end();
+      await new Promise((r) => setTimeout(r, 5_000));
+    }
     const probe = await get(`${base}/api/v1/assets?limit=50`, key);
     const page = JSON.parse(probe.body) as { items: unknown[]; nextCursor: string };
     if (probe.status !== 200 || page.items.length !== 50)
@@ -384,7 +393,6 @@ async function main(): Promise<void> {
         ),
       ) as { key: string }
     ).key;
-    await insertAssets(endpoints.database.url, org1k.id, evalAssets, `bench1k-${tag}`);
     admin(
       state,
       'policy',
@@ -396,15 +404,18 @@ async function main(): Promise<void> {
       '--org',
       `bench1k-${tag}`,
     );
-    const evals: { clientMs: number; serverMs: number }[] = [];
+    // packs first, then the assets: the first evaluation below computes and writes all
+    // 1k results; the next two re-evaluate with nothing changed
+    await insertAssets(endpoints.database.url, org1k.id, evalAssets, `bench1k-${tag}`);
+    const evals: { clientMs: number; serverMs: number; written: number }[] = [];
     for (let i = 0; i < 3; i++) {
       const s = performance.now();
       const r = await post(`${base}/api/v1/compliance/evaluate`, key1k);
       if (r.status !== 200) throw new Error(`evaluate failed: ${r.status} ${r.body}`);
-      evals.push({
-        clientMs: performance.now() - s,
-        serverMs: (JSON.parse(r.body) as { durationMs: number }).durationMs,
-      });
+      const body = JSON.parse(r.body) as { durationMs: number; changed: number; assets: number };
+      if (body.assets !== evalAssets)
+        throw new Error(`evaluated ${body.assets} assets, expected ${evalAssets}`);
+      evals.push({ clientMs: performance.now() - s, serverMs: body.durationMs, written: body.changed });
     }
 
     const lat = summary(first.latencies);
@@ -443,7 +454,7 @@ async function main(): Promise<void> {
         },
         evaluate1k: {
           budgetMs: BUDGET_EVAL_MS,
-          observedMs: evalMedian,
+          observedMs: Math.max(...evals.map((e) => e.clientMs)),
           passed: evals.every((e) => e.clientMs <= BUDGET_EVAL_MS),
         },
       },
@@ -468,7 +479,9 @@ async function main(): Promise<void> {
         `Compliance re-evaluation, ${evalAssets} assets x 3 packs (eu-ai-act, nist-ai-rmf, iso-42001):`,
       );
       evals.forEach((e, i) =>
-        console.log(`  run ${i + 1}: ${(e.clientMs / 1000).toFixed(3)} s (server ${e.serverMs} ms)`),
+        console.log(
+          `  run ${i + 1}: ${(e.clientMs / 1000).toFixed(3)} s (server ${e.serverMs} ms, ${e.written} results written)`,
+        ),
       );
       console.log(`  (scale: ${assetCount} assets x 3 packs in ${(eval10kMs / 1000).toFixed(2)} s)`);
       console.log('Budgets:');
@@ -476,7 +489,7 @@ async function main(): Promise<void> {
         `  list p99 <= ${BUDGET_P99_MS} ms at ${rps} req/s: ${report.budgets.listP99.passed ? 'PASS' : 'FAIL'} (${ms(lat.p99)})`,
       );
       console.log(
-        `  1k re-evaluation <= ${BUDGET_EVAL_MS / 1000} s: ${report.budgets.evaluate1k.passed ? 'PASS' : 'FAIL'} (median ${(evalMedian / 1000).toFixed(3)} s)`,
+        `  1k re-evaluation <= ${BUDGET_EVAL_MS / 1000} s: ${report.budgets.evaluate1k.passed ? 'PASS' : 'FAIL'} (slowest ${(report.budgets.evaluate1k.observedMs / 1000).toFixed(3)} s)`,
       );
     }
     process.exitCode = report.budgets.listP99.passed && report.budgets.evaluate1k.passed ? 0 : 1;

@@ -162,7 +162,7 @@ try {
   console.log(
     `machine: ${availableParallelism()} CPU(s); through the gateway ${e.gateway}; ${users} concurrent users`,
   );
-  await phase(e, accounts.slice(0, 4), 2, 0); // warm-up: JIT, pools, first argon2 allocations
+  await phase(e, accounts.slice(0, 4), 2, 300); // warm-up: JIT, pools, first argon2 allocations
   await new Promise((r) => setTimeout(r, 1_500)); // let the warm-up's rate-limit buckets drain
 
   const a = await phase(e, accounts, seconds, thinkMs);

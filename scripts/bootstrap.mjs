@@ -130,8 +130,31 @@ function ensureBuild() {
   }
 }
 
+// The dashboard (React, built by Vite into dist/web; the web service serves it). Its own
+// staleness check: the app's sources and the Vite config against the built index.html.
+function ensureWebBuild() {
+  const stamp = join(ROOT, 'dist', 'web', 'index.html');
+  const sources = [
+    join(ROOT, 'reference', 'src', 'web', 'app'),
+    join(ROOT, 'reference', 'src', 'web', 'vite.config.ts'),
+    join(ROOT, 'package-lock.json'),
+  ];
+  const built = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
+  if (built >= Math.max(...sources.map(newestMtime))) return;
+  if (checkOnly) fail('the dashboard build is missing or stale; run npm run build');
+  run(process.execPath, [
+    join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'),
+    'build',
+    '--config',
+    'reference/src/web/vite.config.ts',
+    '--logLevel',
+    'warn',
+  ]);
+}
+
 ensureNode();
 ensureSystemPackages();
 ensureDependencies();
 ensureBuild();
+ensureWebBuild();
 say('ready');

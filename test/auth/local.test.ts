@@ -8,6 +8,7 @@ import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findChromium, launchChromium, type LaunchedBrowser } from '../../harness/src/drivers/browser.js';
 import { TestDeployment } from '../support/harness.js';
 import {
   Agent,
@@ -15,7 +16,7 @@ import {
   createOrg,
   createUser,
   freshAddress,
-  logLines,
+  waitForLog,
   type Org,
   spawnService,
   startAuthStack,
@@ -122,13 +123,16 @@ describe('password login and sessions', () => {
   });
 
   it('sends no one to another site after login (returnTo must be a local path)', async () => {
-    const a = new Agent(gw, { xff: freshAddress() });
     for (const evil of ['https://evil.example/', '//evil.example/x', '/\\evil.example']) {
-      const r = await a.loginForm(adminEmail, adminPassword, evil);
+      const r = await new Agent(gw, { xff: freshAddress() }).loginForm(adminEmail, adminPassword, evil);
       expect(r.status).toBe(303);
       expect(r.location).toBe('/auth/whoami');
     }
-    const ok = await a.loginForm(adminEmail, adminPassword, '/api/v1/me');
+    const ok = await new Agent(gw, { xff: freshAddress() }).loginForm(
+      adminEmail,
+      adminPassword,
+      '/api/v1/me',
+    );
     expect(ok.location).toBe('/api/v1/me');
   });
 
@@ -296,7 +300,8 @@ describe('slow-down and lockout (per account and per source)', () => {
     );
     expect(elsewhere.status).toBe(429);
     expect(
-      logLines(stack.api, (l) => l.msg === 'login refused: locked' && l.email === user.email).length,
+      (await waitForLog(stack.api, (l) => l.msg === 'login refused: locked' && l.email === user.email))
+        .length,
     ).toBeGreaterThan(0);
     // other accounts are not affected
     const other = await createUser(dep, org, { role: 'viewer' });
@@ -366,7 +371,10 @@ describe('/auth rate limit (10 r/s, burst 5) on the client address through trust
       expect((await new Agent(stack.url, { localAddress: '127.0.0.5' }).get('/auth/jwks.json')).status).toBe(
         200,
       );
-      const limitedLog = logLines(stack.api, (l) => l.msg === 'auth rate limit exceeded');
+      const limitedLog = await waitForLog(
+        stack.api,
+        (l) => l.msg === 'auth rate limit exceeded' && l.source === '127.0.0.2',
+      );
       expect(limitedLog.some((l) => l.source === '127.0.0.2')).toBe(true);
       expect(limitedLog.some((l) => String(l.source).startsWith('203.0.113.'))).toBe(false);
     } finally {
@@ -429,5 +437,71 @@ describe('membership changes take effect at once', () => {
     expect((await a.get<{ organization: { slug: string } }>('/api/v1/me')).body.organization.slug).toBe(
       'second-org',
     );
+  });
+});
+
+describe('in Chromium: local login with the forced password change', () => {
+  let browser: LaunchedBrowser;
+  beforeAll(async () => {
+    const exe = findChromium();
+    if (!exe) throw new Error('Chromium is missing: apt-get install -y chromium');
+    browser = await launchChromium(exe);
+  }, 60_000);
+  afterAll(async () => browser?.close());
+
+  it('the seeded admin signs in with the default password, must change it, then lands as admin', async () => {
+    const email = 'browser-admin@forced-browser.example';
+    const seeded = await dep.handle.exec([
+      'aigos-admin',
+      'db:seed',
+      '--org-slug',
+      'forced-browser',
+      '--admin-email',
+      email,
+    ]);
+    expect(seeded.code, seeded.stderr).toBe(0);
+    await browser.context.setExtraHTTPHeaders({ 'x-forwarded-for': freshAddress() });
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(`${gw}/auth/login`);
+      await page.getByLabel('E-mail').fill(email);
+      await page.getByLabel('Password').fill('ChangeMe123!');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL(/\/auth\/change-password/);
+      expect(await page.getByRole('status').textContent()).toMatch(/initial password/);
+      // nothing else is reachable meanwhile
+      const api = await page.request.get(`${gw}/api/v1/me`);
+      expect(api.status()).toBe(403);
+      expect(((await api.json()) as { error: { code: string } }).error.code).toBe('PASSWORD_CHANGE_REQUIRED');
+      await page.goto(`${gw}/auth/whoami`);
+      await page.waitForURL(/\/auth\/change-password/);
+      // the default password is not accepted as the new one
+      await page.getByLabel('Current password').fill('ChangeMe123!');
+      await page.getByLabel('New password', { exact: true }).fill('ChangeMe123!');
+      await page.getByLabel('Repeat the new password').fill('ChangeMe123!');
+      await page.getByRole('button', { name: 'Change password' }).click();
+      expect(await page.locator('#problems').textContent()).toMatch(/not be the documented default password/);
+      await page.getByLabel('Current password').fill('ChangeMe123!');
+      await page.getByLabel('New password', { exact: true }).fill('browser-chosen-passphrase-7');
+      await page.getByLabel('Repeat the new password').fill('browser-chosen-passphrase-7');
+      await page.getByRole('button', { name: 'Change password' }).click();
+      await page.waitForURL(`${gw}/auth/whoami`);
+      expect(await page.locator('#who-role').textContent()).toBe('admin');
+      expect(await page.locator('#who-email').textContent()).toBe(email);
+      expect((await page.request.get(`${gw}/api/v1/me`)).status()).toBe(200);
+      // signing out and back in with the default password fails; the new one works
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.waitForURL(/\/auth\/login\?signedOut/);
+      await page.getByLabel('E-mail').fill(email);
+      await page.getByLabel('Password').fill('ChangeMe123!');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      expect(await page.getByRole('alert').textContent()).toMatch(/incorrect/);
+      await page.getByLabel('Password').fill('browser-chosen-passphrase-7');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL(`${gw}/auth/whoami`);
+      expect(await page.locator('#who-role').textContent()).toBe('admin');
+    } finally {
+      await page.close();
+    }
   });
 });

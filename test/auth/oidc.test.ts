@@ -15,7 +15,7 @@ import {
   follow,
   freshAddress,
   type IdpProc,
-  logLines,
+  waitForLog,
   oidcSignIn,
   type Org,
   startAuthStack,
@@ -244,7 +244,10 @@ describe('OIDC sign-in (HTTP)', () => {
     const r = await oidcSignIn(a, 'entra', 'dave@customer.test', 'Dave-Entra-Pass-1');
     expect(r.url.pathname).toBe('/auth/whoami');
     expect(await roleOf(a)).toMatchObject({ role: 'viewer', email: 'dave@customer.test' });
-    const lines = logLines(stack.api, (l) => typeof l.msg === 'string' && l.msg.includes('group overage'));
+    const lines = await waitForLog(
+      stack.api,
+      (l) => typeof l.msg === 'string' && l.msg.includes('group overage'),
+    );
     expect(lines.length).toBeGreaterThan(0);
     expect(lines[0]!.msg).toMatch(/_claim_names\/_claim_sources/);
     expect(lines[0]!.defaultRole).toBe('viewer');
@@ -279,7 +282,9 @@ describe('OIDC sign-in (HTTP)', () => {
     );
     const consumer = await oidcSignIn(agent(), 'google', 'gus@gmail.test', 'Gus-Google-Pass-1');
     expectRefused(consumer, 403, /not a Workspace account/);
-    expect(logLines(stack.api, (l) => l.code === 'HOSTED_DOMAIN_MISMATCH').length).toBeGreaterThanOrEqual(2);
+    expect(
+      (await waitForLog(stack.api, (l) => l.code === 'HOSTED_DOMAIN_MISMATCH', 2)).length,
+    ).toBeGreaterThanOrEqual(2);
   });
 
   it('refuses an unverified e-mail (Okta and Google shapes)', async () => {
@@ -293,7 +298,9 @@ describe('OIDC sign-in (HTTP)', () => {
       403,
       /has not verified/,
     );
-    expect(logLines(stack.api, (l) => l.code === 'EMAIL_NOT_VERIFIED').length).toBeGreaterThanOrEqual(2);
+    expect(
+      (await waitForLog(stack.api, (l) => l.code === 'EMAIL_NOT_VERIFIED', 2)).length,
+    ).toBeGreaterThanOrEqual(2);
     const none = await withDb(dep, (c) =>
       c.query(`SELECT 1 FROM users WHERE email IN ('uma@customer.test', 'gwen@customer.test')`),
     );
@@ -303,7 +310,7 @@ describe('OIDC sign-in (HTTP)', () => {
   it('refuses an e-mail whose domain no organization has verified', async () => {
     const r = await oidcSignIn(agent(), 'entra', 'mallory@elsewhere.test', 'Mallory-Entra-Pass-1');
     expectRefused(r, 403, /has verified the domain elsewhere\.test/);
-    expect(logLines(stack.api, (l) => l.code === 'DOMAIN_NOT_VERIFIED').length).toBeGreaterThan(0);
+    expect((await waitForLog(stack.api, (l) => l.code === 'DOMAIN_NOT_VERIFIED')).length).toBeGreaterThan(0);
   });
 
   it('refuses an issuer mismatch (discovery answers as another issuer)', async () => {
@@ -311,7 +318,7 @@ describe('OIDC sign-in (HTTP)', () => {
     expect(r.status).toBe(502);
     expect(r.text).toMatch(/answered as a different issuer than the configured http:\/\/127\.0\.0\.1:\d+/);
     expect(
-      logLines(stack.api, (l) => l.code === 'ISSUER_MISMATCH' && l.provider === 'mismatch').length,
+      (await waitForLog(stack.api, (l) => l.code === 'ISSUER_MISMATCH' && l.provider === 'mismatch')).length,
     ).toBeGreaterThan(0);
   });
 
@@ -319,7 +326,7 @@ describe('OIDC sign-in (HTTP)', () => {
     const r = await oidcSignIn(agent(), 'entra', 'ned@customer.test', 'Ned-Entra-Pass-1');
     expectRefused(r, 401, /nonce mismatch/);
     expect(
-      logLines(stack.api, (l) => l.code === 'NONCE_MISMATCH' && l.provider === 'entra').length,
+      (await waitForLog(stack.api, (l) => l.code === 'NONCE_MISMATCH' && l.provider === 'entra')).length,
     ).toBeGreaterThan(0);
   });
 
@@ -356,7 +363,7 @@ describe('OIDC sign-in (HTTP)', () => {
     const replay = await b.get(cb);
     expect(replay.status).toBe(400);
     expect(replay.text).toMatch(/already used/);
-    expect(logLines(stack.api, (l) => l.code === 'STATE_INVALID').length).toBeGreaterThan(0);
+    expect((await waitForLog(stack.api, (l) => l.code === 'STATE_INVALID')).length).toBeGreaterThan(0);
   });
 
   it('shows the provider’s own error (the user cancelled)', async () => {
@@ -395,7 +402,7 @@ describe('OIDC sign-in in Chromium', () => {
       const page = await browser.context.newPage();
       try {
         await page.goto(`${base}/auth/login`);
-        await page.getByRole('link', { name: `Sign in with ${label}` }).click();
+        await page.getByRole('link', { name: `Sign in with ${label}`, exact: true }).click();
         await page.getByLabel('Username').fill(username);
         await page.getByLabel('Password').fill(password);
         await page.getByRole('button', { name: 'Sign in' }).click();

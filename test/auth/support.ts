@@ -426,3 +426,19 @@ export async function oidcSignIn(
   });
   return { res: out.res, url: out.url, callback: out.stopped };
 }
+
+/** Wait (up to timeoutMs) for `min` matching JSON log lines: logs are written asynchronously. */
+export async function waitForLog(
+  p: Proc,
+  match: (line: Record<string, unknown>) => boolean,
+  min = 1,
+  timeoutMs = 3_000,
+): Promise<Record<string, unknown>[]> {
+  const deadline = Date.now() + timeoutMs;
+  let lines = logLines(p, match);
+  while (lines.length < min && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    lines = logLines(p, match);
+  }
+  return lines;
+}

@@ -1,8 +1,8 @@
 // Start a test identity provider from its fixture (in-process; main.ts wraps it as a process).
 import { createServer } from 'node:net';
 import type { Fixture } from './fixture.js';
-import { startOidcIdp, type RunningOidcIdp } from './oidc/provider.js';
-import { startSamlIdp, type RunningSamlIdp } from './saml/idp.js';
+import type { RunningOidcIdp } from './oidc/provider.js';
+import type { RunningSamlIdp } from './saml/idp.js';
 
 export interface StartOptions {
   port?: number;
@@ -28,7 +28,11 @@ async function freePort(host: string): Promise<number> {
 export async function startIdp(fixture: Fixture, o: StartOptions = {}): Promise<RunningIdp> {
   const host = o.host ?? '127.0.0.1';
   const port = o.port ? o.port : await freePort(host);
-  if (fixture.kind === 'oidc')
+  // each protocol loads only its own libraries
+  if (fixture.kind === 'oidc') {
+    const { startOidcIdp } = await import('./oidc/provider.js');
     return startOidcIdp(fixture, { port, host, issuer: o.issuer, redirectUris: o.redirectUris });
+  }
+  const { startSamlIdp } = await import('./saml/idp.js');
   return startSamlIdp(fixture, { port, host, serviceProvider: o.serviceProvider });
 }

@@ -18,6 +18,7 @@ import { publicParts, type AuthRuntime } from './runtime.js';
 import { SessionStore } from './sessions.js';
 import { SigningKeys } from './signing-keys.js';
 import { mountSso } from './sso.js';
+import { loadSsoConfig } from './sso-config.js';
 import { AccessTokens } from './tokens.js';
 import { trustProxyFn } from './trust-proxy.js';
 
@@ -29,15 +30,20 @@ export interface AuthModule {
   apiRouter: Router;
 }
 
-export async function mountAuth(app: Express, ctx: ServiceContext): Promise<AuthModule> {
+/**
+ * Sessions, login throttle, signing keys and access tokens of one process. Verification
+ * needs neither secret (public keys; session handles); without JWT_SECRET the process
+ * cannot sign, without SESSION_SECRET it cannot read session cookies.
+ */
+export async function createAuthRuntime(
+  ctx: ServiceContext,
+  opts: { scheduleRotation?: boolean } = {},
+): Promise<AuthRuntime> {
   const { config, log } = ctx;
-  const trust = trustProxyFn(required(config, 'TRUST_PROXY'));
-  app.set('trust proxy', trust);
-
   const pool = ctx.pool!;
   const redis = ctx.redis!;
   const ttl = required(config, 'ACCESS_TOKEN_TTL_SECONDS');
-  const keys = new SigningKeys(pool, required(config, 'JWT_SECRET'), {
+  const keys = new SigningKeys(pool, config.JWT_SECRET, {
     tokenTtlSeconds: ttl,
     rotationHours: required(config, 'JWT_KEY_ROTATION_HOURS'),
     log,
@@ -47,32 +53,49 @@ export async function mountAuth(app: Express, ctx: ServiceContext): Promise<Auth
   await keys
     .init()
     .catch((err: Error) => log.warn({ err: { message: err.message } }, 'signing keys not initialised yet'));
-  keys.startSchedule();
+  if (opts.scheduleRotation) keys.startSchedule();
   const parts = publicParts(required(config, 'PUBLIC_URL'));
-  const rt: AuthRuntime = {
+  const sessionSecret = config.SESSION_SECRET ?? '';
+  return {
     pool,
     redis,
     log,
     ...parts,
-    sessionSecret: required(config, 'SESSION_SECRET'),
-    sessions: new SessionStore(
-      redis,
-      required(config, 'SESSION_SECRET'),
-      required(config, 'SESSION_MAX_AGE'),
-    ),
+    sessionSecret,
+    sessions: new SessionStore(redis, sessionSecret, required(config, 'SESSION_MAX_AGE')),
     throttle: new LoginThrottle(redis, {
       threshold: required(config, 'AUTH_LOCKOUT_THRESHOLD'),
       windowSeconds: required(config, 'AUTH_LOCKOUT_SECONDS'),
     }),
     keys,
     tokens: new AccessTokens(keys, { issuer: parts.publicUrl, ttlSeconds: ttl }),
-    trust,
+    trust: trustProxyFn(required(config, 'TRUST_PROXY')),
     localEnabled: true,
   };
+}
+
+/**
+ * For another service with PostgreSQL and Redis (e.g. the CA): resolvers that accept the
+ * api's access tokens (and session cookies when SESSION_SECRET is set). Put the API key
+ * resolver after them.
+ */
+export async function principalResolvers(ctx: ServiceContext): Promise<PrincipalResolver[]> {
+  const rt = await createAuthRuntime(ctx);
+  return ctx.config.SESSION_SECRET ? [sessionResolver(rt), jwtResolver(rt)] : [jwtResolver(rt)];
+}
+
+export async function mountAuth(app: Express, ctx: ServiceContext): Promise<AuthModule> {
+  const { config, log } = ctx;
+  // a mistake in the SSO configuration stops the service before anything else (one line naming the path)
+  const ssoConfig = loadSsoConfig(config);
+  const rt = await createAuthRuntime(ctx, { scheduleRotation: true });
+  app.set('trust proxy', rt.trust);
+  const redis = rt.redis;
+  const keys = rt.keys;
 
   const router = express.Router();
   router.use(authBodyParsers);
-  const sso = await mountSso(router, rt, config);
+  const sso = mountSso(router, rt, ssoConfig);
   rt.localEnabled = sso.localEnabled;
   localRoutes(router, rt, sso.hooks);
   app.use(

@@ -65,25 +65,34 @@ export class SigningKeys {
   private lastUnknownReload = 0;
   private loading?: Promise<void>;
   private timer?: NodeJS.Timeout;
-  private readonly encKey: Buffer;
+  private readonly encKey: Buffer | undefined;
 
   constructor(
     private readonly pool: pg.Pool,
-    jwtSecret: string,
+    jwtSecret: string | undefined,
     private readonly o: { tokenTtlSeconds: number; rotationHours: number; log: Logger },
   ) {
-    this.encKey = Buffer.from(hkdfSync('sha256', jwtSecret, 'aigos-signing-keys', 'v1', 32));
+    // without JWT_SECRET (a verifying-only service) nothing can be signed or created
+    this.encKey = jwtSecret
+      ? Buffer.from(hkdfSync('sha256', jwtSecret, 'aigos-signing-keys', 'v1', 32))
+      : undefined;
+  }
+
+  private key(): Buffer {
+    if (!this.encKey)
+      throw new Error('JWT_SECRET is not set: this service verifies access tokens but cannot sign them');
+    return this.encKey;
   }
 
   private encrypt(der: Buffer): Buffer {
     const iv = randomBytes(12);
-    const c = createCipheriv('aes-256-gcm', this.encKey, iv);
+    const c = createCipheriv('aes-256-gcm', this.key(), iv);
     const body = Buffer.concat([c.update(der), c.final()]);
     return Buffer.concat([iv, c.getAuthTag(), body]);
   }
 
   private decrypt(blob: Buffer): Buffer {
-    const d = createDecipheriv('aes-256-gcm', this.encKey, blob.subarray(0, 12));
+    const d = createDecipheriv('aes-256-gcm', this.key(), blob.subarray(0, 12));
     d.setAuthTag(blob.subarray(12, 28));
     return Buffer.concat([d.update(blob.subarray(28)), d.final()]);
   }
@@ -104,6 +113,7 @@ export class SigningKeys {
 
   /** Make sure a signing key exists (first start of a deployment) and load the keys. */
   async init(): Promise<void> {
+    if (!this.encKey) return this.load();
     await this.inLock(async (c) => {
       const r = await c.query(
         `SELECT 1 FROM auth_signing_keys WHERE retired_at IS NULL AND revoked_at IS NULL LIMIT 1`,
@@ -147,7 +157,7 @@ export class SigningKeys {
           keys.set(row.kid, { row, publicKey: createPublicKey({ key: row.public_jwk, format: 'jwk' }) });
         this.keys = keys;
         const active = r.rows.find((k) => !k.retired_at && !k.revoked_at);
-        if (active && this.current?.kid !== active.kid) {
+        if (active && this.encKey && this.current?.kid !== active.kid) {
           try {
             this.current = {
               kid: active.kid,

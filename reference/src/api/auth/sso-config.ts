@@ -135,13 +135,17 @@ const samlProvider = z
     },
   }));
 
+// `oauth` may be one provider or a list; a disabled `saml: { enabled: false }` is no SAML
 const authBlock = z.object({
   local: z.object({ enabled: z.boolean().default(true) }).default({ enabled: true }),
-  oauth: z
-    .union([z.array(oauthProvider), oauthProvider])
-    .optional()
-    .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v])),
-  saml: z.union([samlProvider, z.object({ enabled: z.literal(false) })]).optional(),
+  oauth: z.preprocess(
+    (v) => (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]),
+    z.array(oauthProvider),
+  ),
+  saml: z.preprocess(
+    (v) => (v && typeof v === 'object' && (v as { enabled?: unknown }).enabled === false ? undefined : v),
+    samlProvider.optional(),
+  ),
 });
 
 export type OidcProviderConfig = z.output<typeof oauthProvider> & { clientSecret: string };
@@ -154,11 +158,14 @@ export interface SsoConfig {
   source: string;
 }
 
-function formatIssues(err: z.ZodError, root: string): string {
+function formatIssues(err: z.ZodError, root: string, singleOauth: boolean): string {
   return err.issues
     .slice(0, 5)
     .map((i) => {
-      const path = [root, ...i.path].reduce<string>(
+      // a single `oauth:` object was checked as a list of one: report its own path
+      const segs =
+        singleOauth && i.path[0] === 'oauth' && i.path[1] === 0 ? ['oauth', ...i.path.slice(2)] : i.path;
+      const path = [root, ...segs].reduce<string>(
         (acc, seg) =>
           typeof seg === 'number' ? `${acc}[${seg}]` : acc ? `${acc}.${String(seg)}` : String(seg),
         '',
@@ -173,7 +180,9 @@ export function parseSsoConfig(doc: unknown, source: string): SsoConfig {
   const hasRoot = !!doc && typeof doc === 'object' && 'auth' in (doc as object);
   const block = hasRoot ? (doc as { auth: unknown }).auth : doc;
   const parsed = authBlock.safeParse(block ?? {});
-  if (!parsed.success) throw new Error(`${source}: ${formatIssues(parsed.error, 'auth')}`);
+  const singleOauth =
+    !!block && typeof block === 'object' && !Array.isArray((block as { oauth?: unknown }).oauth);
+  if (!parsed.success) throw new Error(`${source}: ${formatIssues(parsed.error, 'auth', singleOauth)}`);
   const a = parsed.data;
   const oidc = a.oauth.filter((p) => p.enabled) as (z.output<typeof oauthProvider> & {
     clientSecret?: string;
@@ -190,6 +199,13 @@ export function parseSsoConfig(doc: unknown, source: string): SsoConfig {
       }
     }
     return { ...p, clientSecret: secret! };
+  });
+  resolved.forEach((p, i) => {
+    const u = new URL(p.issuer);
+    if (u.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname))
+      throw new Error(
+        `${source}: auth.oauth[${i}].issuer: must use https (http only for loopback test providers)`,
+      );
   });
   const names = new Set<string>();
   for (const p of resolved) {

@@ -7,20 +7,18 @@
 //   GET  /auth/providers             the buttons as JSON, for the dashboard
 //   (SAML routes: saml.ts)
 import type { Router } from 'express';
-import type { Config } from '../../common/config.js';
 import { HttpError } from '../../common/errors.js';
 import type { SsoHooks } from './local-routes.js';
 import { oidcCallback, OidcProvider } from './oidc.js';
 import type { AuthRuntime } from './runtime.js';
 import { mountSaml } from './saml.js';
-import { loadSsoConfig } from './sso-config.js';
+import type { SsoConfig } from './sso-config.js';
 
-export async function mountSso(
+export function mountSso(
   router: Router,
   rt: AuthRuntime,
-  config: Config,
-): Promise<{ localEnabled: boolean; hooks: SsoHooks }> {
-  const sso = loadSsoConfig(config);
+  sso: SsoConfig,
+): { localEnabled: boolean; hooks: SsoHooks } {
   rt.log.info(
     { source: sso.source, oidc: sso.oidc.map((p) => p.name), saml: sso.saml?.name ?? null },
     'single sign-on configuration',

@@ -191,7 +191,7 @@ async function recordOrgScore(client: pg.PoolClient, orgId: string, trigger: str
 async function evidenceFacts(
   client: pg.PoolClient,
   orgId: string,
-  assetId?: string,
+  assetIds: readonly string[],
 ): Promise<Map<string, EvidenceFact[]>> {
   const r = await client.query<{
     asset_id: string;
@@ -199,9 +199,8 @@ async function evidenceFacts(
     pack_id: string | null;
     control_id: string | null;
   }>(
-    `SELECT asset_id, kind, pack_id, control_id FROM evidence
-      WHERE organization_id = $1 AND ($2::uuid IS NULL OR asset_id = $2::uuid)`,
-    [orgId, assetId ?? null],
+    `SELECT asset_id, kind, pack_id, control_id FROM evidence WHERE organization_id = $1 AND asset_id = ANY($2::uuid[])`,
+    [orgId, assetIds],
   );
   const byAsset = new Map<string, EvidenceFact[]>();
   for (const row of r.rows) {
@@ -228,7 +227,7 @@ export async function recomputeAsset(
   );
   const row = asset.rows[0];
   if (!row) throw new Error(`recomputeAsset: no asset ${assetId}`);
-  const evidence = (await evidenceFacts(client, orgId, assetId)).get(assetId) ?? [];
+  const evidence = (await evidenceFacts(client, orgId, [assetId])).get(assetId) ?? [];
   const evaluation = evaluateAsset(subjectOf(row.card, row.status, evidence), packs);
   await storeEvaluations(
     client,
@@ -258,25 +257,39 @@ export async function recomputeOrg(
   const started = performance.now();
   await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [RECOMPUTE_LOCK_CLASS, orgId]);
   const packs = await activePacks(client, orgId);
-  const assets = await client.query<{ id: string; card: Record<string, unknown>; status: string } & Previous>(
-    `SELECT a.id, a.card, a.status, c.score::text AS score, c.passed, c.failed, c.gaps, c.results_digest
-       FROM asset_cards a LEFT JOIN asset_compliance c ON c.asset_id = a.id
-      WHERE a.organization_id = $1`,
-    [orgId],
-  );
-  const evidence = await evidenceFacts(client, orgId);
-  const evaluations: Evaluated[] = assets.rows.map((row) => ({
-    assetId: row.id,
-    evaluation: evaluateAsset(subjectOf(row.card, row.status, evidence.get(row.id) ?? []), packs),
-    previous: row.passed === null ? undefined : row,
-  }));
+  // in slices by id: memory stays flat whatever the size of the organization
+  const SLICE = 1000;
+  let after = '00000000-0000-0000-0000-000000000000';
+  let count = 0;
   let changedCount = 0;
-  // bounded statements: a 10k-asset organization is written in slices
-  for (let i = 0; i < evaluations.length; i += 2000)
-    changedCount += await storeEvaluations(client, orgId, evaluations.slice(i, i + 2000), trigger);
+  for (;;) {
+    const assets = await client.query<
+      { id: string; card: Record<string, unknown>; status: string } & Previous
+    >(
+      `SELECT a.id, a.card, a.status, c.score::text AS score, c.passed, c.failed, c.gaps, c.results_digest
+         FROM asset_cards a LEFT JOIN asset_compliance c ON c.asset_id = a.id
+        WHERE a.organization_id = $1 AND a.id > $2 ORDER BY a.id LIMIT $3`,
+      [orgId, after, SLICE],
+    );
+    if (assets.rows.length === 0) break;
+    const evidence = await evidenceFacts(
+      client,
+      orgId,
+      assets.rows.map((r) => r.id),
+    );
+    const evaluations: Evaluated[] = assets.rows.map((row) => ({
+      assetId: row.id,
+      evaluation: evaluateAsset(subjectOf(row.card, row.status, evidence.get(row.id) ?? []), packs),
+      previous: row.passed === null ? undefined : row,
+    }));
+    changedCount += await storeEvaluations(client, orgId, evaluations, trigger);
+    count += assets.rows.length;
+    after = assets.rows[assets.rows.length - 1]!.id;
+    if (assets.rows.length < SLICE) break;
+  }
   const score = await recordOrgScore(client, orgId, trigger);
   return {
-    assets: evaluations.length,
+    assets: count,
     packs: packs.map((p) => ({ id: p.id, version: p.version })),
     changed: changedCount,
     orgScore: score,
