@@ -1,5 +1,5 @@
 // API benchmark (issue 3): asset list latency and compliance re-evaluation time.
-//   node dist/scripts/bench-api.js [--state DIR] [--rps 100] [--seconds 20] [--assets 10000] [--direct] [--json]
+//   node dist/scripts/bench-api.js [--state DIR] [--rps 100] [--seconds 20] [--warmup 10] [--assets 10000] [--direct] [--json]
 // Without --state it brings up its own local deployment in a temporary directory and
 // takes it down afterwards; with --state it uses the running deployment there.
 //  1. an organization with 10k asset cards (bulk SQL as the application role, inside
@@ -33,6 +33,7 @@ const flag = (name: string) => args.includes(`--${name}`);
 const rps = Number(opt('rps') ?? 100);
 const seconds = Number(opt('seconds') ?? 20);
 const assetCount = Number(opt('assets') ?? 10_000);
+const warmup = Number(opt('warmup') ?? 10);
 const evalAssets = 1_000;
 const cli = fileURLToPath(new URL('../harness/src/cli.js', import.meta.url));
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -347,8 +348,8 @@ async function main(): Promise<void> {
       cursor = next.nextCursor;
     }
 
-    log(`warm-up: 3 s at ${rps} req/s`);
-    await openLoop(() => `${base}/api/v1/assets?limit=50`, key, rps, 3);
+    log(`warm-up: ${warmup} s at ${rps} req/s`);
+    await openLoop(() => `${base}/api/v1/assets?limit=50`, key, rps, warmup);
     log(
       `measuring GET /api/v1/assets?limit=50 at ${rps} req/s for ${seconds} s (${flag('direct') ? 'api directly' : 'through the gateway'})`,
     );

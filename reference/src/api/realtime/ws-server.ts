@@ -149,6 +149,8 @@ export class RealtimeServer {
       },
       (err: Error & { status?: number; code?: string }) => {
         if (err.status === 401) return reject(socket, 401, 'UNAUTHENTICATED', err.message);
+        // refusals such as PASSWORD_CHANGE_REQUIRED are the caller's problem, not ours
+        if (err.status === 403) return reject(socket, 403, err.code ?? 'FORBIDDEN', err.message);
         this.o.log.warn({ err: { message: err.message } }, 'realtime: authentication failed');
         reject(socket, 500, 'INTERNAL', 'internal error');
       },

@@ -10,6 +10,18 @@ interface RouterState {
 
 const RouterContext = createContext<RouterState | null>(null);
 
+// After a navigation the next page heading to mount takes the focus (see takeFocus), so
+// keyboard and screen-reader users land on the new content, also when the page's code or
+// data arrives later.
+let focusPending = false;
+
+/** True once after a navigation: the caller should move focus to its heading. */
+export function takeFocus(): boolean {
+  const f = focusPending;
+  focusPending = false;
+  return f;
+}
+
 function current(): { path: string; search: string } {
   return { path: window.location.pathname, search: window.location.search };
 }
@@ -17,13 +29,19 @@ function current(): { path: string; search: string } {
 export function RouterProvider({ children }: { children: ReactNode }) {
   const [loc, setLoc] = useState(current);
   useEffect(() => {
-    const onPop = () => setLoc(current());
+    const onPop = () => {
+      focusPending = true;
+      setLoc(current());
+    };
     window.addEventListener('popstate', onPop);
     return () => window.removeEventListener('popstate', onPop);
   }, []);
   const navigate = useCallback((to: string, opts: { replace?: boolean } = {}) => {
     if (opts.replace) window.history.replaceState(null, '', to);
-    else window.history.pushState(null, '', to);
+    else {
+      window.history.pushState(null, '', to);
+      focusPending = true;
+    }
     setLoc(current());
     if (!opts.replace) window.scrollTo(0, 0);
   }, []);

@@ -2,7 +2,7 @@
 // navigation (only the sections the role may use), and focus moved to each page's
 // heading after navigation so keyboard and screen-reader users land on the new content.
 import { useEffect, useRef, type ReactNode } from 'react';
-import { Link, useRouter } from '../router';
+import { Link, takeFocus, useRouter } from '../router';
 import { atLeast, useSession, useSessionApi, type Role } from '../session';
 import { useLiveStatus } from '../realtime';
 import { ApiStatus } from './api-status';
@@ -26,20 +26,6 @@ export function Layout({ children }: { children: ReactNode }) {
   const { signOut } = useSessionApi();
   const { path } = useRouter();
   const liveStatus = useLiveStatus();
-  const first = useRef(true);
-
-  useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
-    // after a navigation, focus the new page's heading (once it has rendered)
-    const t = window.setTimeout(() => {
-      const h = document.querySelector<HTMLElement>('main h1');
-      h?.focus();
-    }, 0);
-    return () => window.clearTimeout(t);
-  }, [path]);
 
   return (
     <div className="app">
@@ -94,13 +80,19 @@ export function Layout({ children }: { children: ReactNode }) {
 
 /** Page heading (focus target after navigation) and actions on the right. */
 export function PageHeader({ title, children, sub }: { title: string; children?: ReactNode; sub?: ReactNode }) {
+  const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${title} · AIGOS Control Plane`;
   }, [title]);
+  useEffect(() => {
+    if (takeFocus()) heading.current?.focus();
+  }, []);
   return (
     <div className="page-header">
       <div>
-        <h1 tabIndex={-1}>{title}</h1>
+        <h1 tabIndex={-1} ref={heading}>
+          {title}
+        </h1>
         {sub && <p className="muted">{sub}</p>}
       </div>
       {children && <div className="page-actions">{children}</div>}
