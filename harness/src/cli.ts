@@ -57,6 +57,14 @@ program
     '--proxy',
     "put the repository's nginx (TLS from a throwaway local CA) in front; public becomes https",
   )
+  .option(
+    '--without-default-packs',
+    'leave the built-in policy packs out (a setup gap the cp-02 suite must catch)',
+  )
+  .option(
+    '--seed-default-admin-password',
+    "seed the admin with the seed's default password (a setup gap the cp-02 suite must catch)",
+  )
   .action(
     async (opts: {
       target: TargetKind;
@@ -65,14 +73,21 @@ program
       foreground?: boolean;
       json?: boolean;
       proxy?: boolean;
+      withoutDefaultPacks?: boolean;
+      seedDefaultAdminPassword?: boolean;
     }) => {
       const target = localTarget(opts);
+      const setup = {
+        proxy: opts.proxy,
+        withoutDefaultPacks: opts.withoutDefaultPacks,
+        seedDefaultAdminPassword: opts.seedDefaultAdminPassword,
+      };
       if (opts.foreground) {
-        process.exitCode = await target.runForeground(info, { proxy: opts.proxy });
+        process.exitCode = await target.runForeground(info, setup);
         return;
       }
       const started = Date.now();
-      const deployment = await target.up({ onProgress: info, proxy: opts.proxy });
+      const deployment = await target.up({ onProgress: info, ...setup });
       const endpoints = await deployment.endpoints();
       if (opts.version && opts.version !== endpoints.version) {
         info(`note: the local target runs this kit's version ${endpoints.version}, not ${opts.version}`);

@@ -86,6 +86,13 @@ export interface UpOptions {
   onProgress?: (line: string) => void;
   /** Put the repository's nginx (TLS, rate limits, security headers) in front. */
   proxy?: boolean;
+  /**
+   * Deliberate setup gaps, for training labs and for proving that the acceptance suites
+   * catch them: leave the built-in policy packs out, or seed the first admin with the
+   * seed's documented default password (which must then be changed at first login).
+   */
+  withoutDefaultPacks?: boolean;
+  seedDefaultAdminPassword?: boolean;
 }
 
 export interface Target {

@@ -21,7 +21,13 @@ import { REFERENCE_BIN, SUPERVISOR_ENTRY } from '../../util/paths.js';
 import { findRedisServer } from './components/redis.js';
 import { SECRET_NAMES, StateDir } from './state.js';
 import { findNginx } from './components/nginx.js';
-import { type Layout, runSupervisor, type Status } from './supervisor.js';
+import {
+  type Layout,
+  runSupervisor,
+  type Status,
+  SUPERVISOR_FLAGS,
+  type SupervisorOptions,
+} from './supervisor.js';
 
 export class DeploymentFailedError extends Error {
   constructor(
@@ -105,7 +111,10 @@ export class LocalTarget implements Target {
     await rm(this.state.statusFile, { force: true });
     if (opts.foreground) throw new Error('use runForeground() for --foreground');
     const logFd = openSync(this.state.supervisorLog, 'a', 0o600);
-    const supervisorArgs = [SUPERVISOR_ENTRY, '--state', this.state.root, ...(opts.proxy ? ['--proxy'] : [])];
+    const flags = (Object.keys(SUPERVISOR_FLAGS) as (keyof typeof SUPERVISOR_FLAGS)[])
+      .filter((option) => opts[option])
+      .map((option) => SUPERVISOR_FLAGS[option]);
+    const supervisorArgs = [SUPERVISOR_ENTRY, '--state', this.state.root, ...flags];
     const child = spawn(process.execPath, supervisorArgs, {
       detached: true,
       stdio: ['ignore', logFd, logFd],
@@ -129,7 +138,7 @@ export class LocalTarget implements Target {
   }
 
   /** `up --foreground`: supervise in this process until Ctrl-C; resolves with the exit code. */
-  async runForeground(say: (line: string) => void, opts: { proxy?: boolean } = {}): Promise<number> {
+  async runForeground(say: (line: string) => void, opts: SupervisorOptions = {}): Promise<number> {
     await this.checkPrerequisites(opts);
     if (await this.attach())
       throw new DeploymentFailedError(

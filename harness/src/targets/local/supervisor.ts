@@ -48,7 +48,20 @@ export interface Layout {
 export interface SupervisorOptions {
   /** Run the repository's nginx (TLS, rate limits, security headers) in front of the services. */
   proxy?: boolean;
+  /** Skip importing the built-in policy packs (see UpOptions). */
+  withoutDefaultPacks?: boolean;
+  /** Seed the admin with the seed's default password instead of a generated one. */
+  seedDefaultAdminPassword?: boolean;
 }
+
+/** argv flags of supervisor-main for each option. */
+export const SUPERVISOR_FLAGS = {
+  proxy: '--proxy',
+  withoutDefaultPacks: '--without-default-packs',
+  seedDefaultAdminPassword: '--seed-default-admin-password',
+} as const satisfies Record<keyof SupervisorOptions, string>;
+
+export const BUILT_IN_PACKS = ['eu-ai-act', 'nist-ai-rmf', 'iso-42001'];
 
 export type DeploymentState = 'starting' | 'ready' | 'failed' | 'stopping' | 'stopped';
 
@@ -135,9 +148,22 @@ export class Supervisor {
       'Default Organization',
       '--admin-email',
       ADMIN_EMAIL,
-      '--admin-password-file',
-      this.state.secretFile('admin-password'),
+      // without a password file the seed sets its documented default, to be changed at first login
+      ...(this.options.seedDefaultAdminPassword
+        ? []
+        : ['--admin-password-file', this.state.secretFile('admin-password')]),
     ]);
+    if (!this.options.withoutDefaultPacks) {
+      await this.step('importing the built-in policy packs (CP-02 §7.4)');
+      await this.runAdmin([
+        'policy',
+        'import',
+        '--source',
+        'built-in',
+        '--policies',
+        BUILT_IN_PACKS.join(','),
+      ]);
+    }
     await this.step('starting api, ca and web, then the gateway in front of them');
     await Promise.all(['api', 'ca', 'web'].map((s) => this.startComponent(s as Service)));
     await this.startComponent('gateway'); // its upstream URLs need the others' final ports
