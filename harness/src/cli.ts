@@ -65,6 +65,14 @@ program
     '--seed-default-admin-password',
     "seed the admin with the seed's default password (a setup gap the cp-02 suite must catch)",
   )
+  .option(
+    '--test-idps',
+    "start the kit's test identity providers (Entra ID, Okta and Google shapes, SAML) and configure SSO for them",
+  )
+  .option(
+    '--wrong-oidc-client-secret',
+    'give the api a wrong client secret for the Entra ID-like test IdP (a setup gap the sso suite must catch; implies --test-idps)',
+  )
   .action(
     async (opts: {
       target: TargetKind;
@@ -75,12 +83,16 @@ program
       proxy?: boolean;
       withoutDefaultPacks?: boolean;
       seedDefaultAdminPassword?: boolean;
+      testIdps?: boolean;
+      wrongOidcClientSecret?: boolean;
     }) => {
       const target = localTarget(opts);
       const setup = {
         proxy: opts.proxy,
         withoutDefaultPacks: opts.withoutDefaultPacks,
         seedDefaultAdminPassword: opts.seedDefaultAdminPassword,
+        testIdps: opts.testIdps,
+        wrongOidcClientSecret: opts.wrongOidcClientSecret,
       };
       if (opts.foreground) {
         process.exitCode = await target.runForeground(info, setup);
@@ -104,6 +116,9 @@ program
         ['ca', endpoints.ca],
         ['storage', `${endpoints.storage.endpoint} (bucket ${endpoints.storage.bucket})`],
         ...(endpoints.tls ? ([['ca bundle', endpoints.tls.caFile]] as [string, string][]) : []),
+        ...Object.entries(endpoints.idps ?? {}).map(
+          ([name, idp]) => [`idp ${name}`, idp.issuer ?? idp.metadataUrl ?? ''] as [string, string],
+        ),
         ['admin', `${endpoints.admin.email}, password in ${endpoints.admin.passwordFile}`],
         ['endpoints', target.state.endpointsFile],
         ['logs', target.state.path('logs')],
@@ -157,6 +172,7 @@ interface RunCliOptions {
   keep?: boolean;
   quiet?: boolean;
   proxy?: boolean;
+  testIdps?: boolean;
   key?: string;
   retries?: number;
 }
@@ -181,7 +197,8 @@ runOptions(
       "url target: PEM bundle of the private CA that issued the deployment's certificate",
     )
     .option('--metrics-url <url>', 'url target: where the metrics of the deployment are scraped')
-    .option('--no-proxy', 'local target brought up by run: without nginx in front'),
+    .option('--no-proxy', 'local target brought up by run: without nginx in front')
+    .option('--no-test-idps', 'local target brought up by run: without the test identity providers'),
 ).action(async (opts: RunCliOptions) => {
   const outcome = await runCommand(opts, info);
   process.exitCode = outcome.code;
@@ -195,7 +212,14 @@ runOptions(
     ),
 ).action(async (opts: Omit<RunCliOptions, 'target'>) => {
   const outcome = await runCommand(
-    { ...opts, target: 'local', state: opts.state ?? defaultStateDir('validate'), proxy: true, fresh: true },
+    {
+      ...opts,
+      target: 'local',
+      state: opts.state ?? defaultStateDir('validate'),
+      proxy: true,
+      testIdps: true,
+      fresh: true,
+    },
     info,
   );
   process.exitCode = outcome.code;

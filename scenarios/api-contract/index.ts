@@ -1,11 +1,9 @@
 // Suite api-contract: the rules of contracts.md §3 (governance events API, compatible
-// with the upstream AIGRC clients), judged over HTTP on the public URL. The envelope and
-// public-health rules hold today; the events rules probe for POST /v1/events and are
-// skipped until the events issue serves it.
+// with the upstream AIGRC clients), judged over HTTP on the public URL. A route that is
+// not served fails its rule; nothing is skipped for a missing feature.
 import { createHash, randomBytes } from 'node:crypto';
 import { header, type HttpResult } from '../../harness/src/drivers/http.js';
 import type { CheckInput, Scenario, ScenarioContext, Suite } from '../../harness/src/runner/scenario.js';
-import { requires, serves } from '../common/features.js';
 import { adminHeaders } from '../cp-02/accounts.js';
 
 const CONTRACT = 'contracts.md §3';
@@ -178,12 +176,14 @@ const errorEnvelope: Scenario = {
 
 /** Setup shared by the events scenarios: served, credentials, the caller's org id. */
 async function eventsSetup(ctx: ScenarioContext): Promise<{ auth: Record<string, string>; orgId: string }> {
-  if (!(await serves(ctx, 'POST', '/v1/events'))) return ctx.skip(requires('events', 'POST /v1/events'));
   const auth = await adminHeaders(ctx);
   const me = await ctx.http({ url: '/api/v1/me', headers: { Accept: 'application/json', ...auth } });
   const body = me.json<{ organization?: { id?: string }; org?: { id?: string }; orgId?: string }>();
   const orgId = body?.organization?.id ?? body?.org?.id ?? body?.orgId;
-  if (!orgId) return ctx.skip(requires('apiCore', "the caller's organization id (GET /api/v1/me)"));
+  if (!orgId)
+    throw new Error(
+      `GET /api/v1/me did not name the caller's organization id (${me.error ?? me.status}); the events rules need it (orgId must equal the token's org)`,
+    );
   return { auth: { Accept: 'application/json', ...auth }, orgId };
 }
 
@@ -216,7 +216,6 @@ const authRequired: Scenario = {
   title: 'Event routes require a bearer token',
   dependsOn: ['cp-02.health'],
   async run(ctx) {
-    if (!(await serves(ctx, 'POST', '/v1/events'))) return ctx.skip(requires('events', 'POST /v1/events'));
     const none = await ctx.http({ url: '/v1/events', headers: { Accept: 'application/json' } });
     envelopeCheck(ctx, 'no-token', 'GET /v1/events without credentials answers 401', none, 401);
     const bad = await ctx.http({

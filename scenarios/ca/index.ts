@@ -4,7 +4,6 @@
 // revocation scenarios grow here with the CA issue.
 import { X509Certificate } from 'node:crypto';
 import type { Scenario, Suite } from '../../harness/src/runner/scenario.js';
-import { requires, serves } from '../common/features.js';
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 const FIX =
@@ -23,8 +22,6 @@ const info: Scenario = {
   title: 'CA info: issuer, chain (root and issuing CA) that verifies, OCSP and CRL URLs; CRL served',
   dependsOn: ['cp-02.health'],
   async run(ctx) {
-    if (!(await serves(ctx, 'GET', '/ca/api/v1/info')))
-      return ctx.skip(requires('ca', 'GET /ca/api/v1/info'));
     const res = await ctx.http({ url: '/ca/api/v1/info', headers: { Accept: 'application/json' } });
     const body = res.json<Info>();
     ctx.check({

@@ -833,3 +833,58 @@ describe('key material at start', () => {
     expect(r.stderr).not.toMatch(/PRIVATE KEY/);
   });
 });
+
+describe('replicas', () => {
+  it('a revocation on one CA replica shows in the OCSP answers of another at once (status cache invalidation)', async () => {
+    if (!dep.files) return; // needs the key files to start a second replica
+    const org = await createFixtures(dep.databaseUrl, {
+      orgSlug: 'ca-replicas',
+      assets: [{ cardId: 'aigrc-2025-repl0001', status: 'registered', score: 90 }],
+    });
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer();
+      srv.listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const replica = await startCaProcess(
+      { ...caEnv(dep.serviceEnv, dep.files, dep.caUrl), CA_PORT: String(port) },
+      scratch.path('replica.log'),
+    );
+    try {
+      const issued = await call('/api/v1/certificates/sign', {
+        key: org.apiKey,
+        json: { agent: { assetId: 'aigrc-2025-repl0001', governanceLevel: 'GOLD' } },
+      });
+      expect(issued.status, issued.text).toBe(201);
+      const certFile = await scratch.write('replica-leaf.pem', issued.json.certificate);
+      const replicaUrl = `http://127.0.0.1:${port}/api/v1/ocsp`;
+      // the replica answers from its cache only while subscribed to invalidations
+      let cache = '';
+      for (let i = 0; i < 40 && cache !== 'live'; i++) {
+        cache = (await call('/api/v1/info', { url: `http://127.0.0.1:${port}` })).json.ocspStatusCache;
+        if (cache !== 'live') await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(cache).toBe('live');
+      // twice: the second answer comes from the replica's cache
+      for (let i = 0; i < 2; i++)
+        expect((await ocspCheck(certFile, replicaUrl)).all).toContain(`${certFile}: good`);
+      const revoked = await call('/api/v1/certificates/revoke', {
+        key: org.apiKey,
+        json: { id: issued.json.id, reason: 'affiliationChanged' },
+      });
+      expect(revoked.status).toBe(200);
+      // the message crosses Redis asynchronously; allow it a moment
+      let answer = '';
+      for (let i = 0; i < 20 && !answer.includes(': revoked'); i++) {
+        answer = (await ocspCheck(certFile, replicaUrl)).all;
+        if (!answer.includes(': revoked')) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(answer).toContain(`${certFile}: revoked`);
+      expect(answer).toMatch(/Reason: affiliationChanged/);
+    } finally {
+      await stopProcess(replica);
+    }
+  });
+});

@@ -39,7 +39,11 @@ let a: { context: BrowserContext; page: Page };
 let b: { context: BrowserContext; page: Page };
 let assetId = '';
 const evidenceText = `risk assessment of the fraud model\nmethod: ISO 31000\n${Date.now()}\n`;
-const viewer = { email: 'viewer@example.com', initial: 'Initial-Secret-2025!', changed: 'Quiet-Harbor-Lantern-2025' };
+const viewer = {
+  email: 'viewer@example.com',
+  initial: 'Initial-Secret-2025!',
+  changed: 'Quiet-Harbor-Lantern-2025',
+};
 
 async function startDeployment(): Promise<TestDeployment> {
   for (let attempt = 1; ; attempt++) {
@@ -52,19 +56,41 @@ async function startDeployment(): Promise<TestDeployment> {
   }
 }
 
-/** Resolves with the ms from `trigger` resolving to `condition` holding in `watcher`. */
-async function liveDelay(
+/**
+ * Resolves with the ms from `trigger` resolving to `condition(arg)` holding in `watcher`.
+ * (A function, not a string: the page's CSP forbids eval, which string predicates need.)
+ */
+async function liveDelay<A>(
   watcher: Page,
-  condition: string,
+  condition: (arg: A) => boolean,
+  arg: A,
   trigger: () => Promise<unknown>,
-  timeoutMs = 10_000,
-): Promise<number> {
-  const seen = watcher.waitForFunction(condition, undefined, { timeout: timeoutMs, polling: 'raf' });
+  timeoutMs = 5_000,
+): Promise<{ ms?: number; error?: string }> {
+  const seen = watcher.waitForFunction(condition, arg, { timeout: timeoutMs, polling: 'raf' });
+  seen.catch(() => undefined); // observed below; a trigger failure must not leave it unhandled
   await trigger();
   const t0 = Date.now();
-  await seen;
-  return Date.now() - t0;
+  try {
+    await seen;
+    return { ms: Date.now() - t0 };
+  } catch (err) {
+    return { error: (err as Error).message.split('\n')[0] };
+  }
 }
+
+/** The live update arrived, within the budget (asserted after the rest of the step ran). */
+function expectLive(live: { ms?: number; error?: string }, what: string, gap: string): void {
+  expect(
+    live.error,
+    `${what} did not arrive live in the second browser (${live.error}). ${gap}`,
+  ).toBeUndefined();
+  expect(live.ms, `${what} reached the second browser after ${live.ms} ms`).toBeLessThanOrEqual(
+    LIVE_BUDGET_MS,
+  );
+}
+const COMPLIANCE_GAP =
+  "The api must publish the organization's compliance changes on the 'compliance' channel (publishOrgEvent in reference/src/common/realtime.ts).";
 
 beforeAll(async () => {
   assertWebBuilt();
@@ -74,7 +100,12 @@ beforeAll(async () => {
   base = dep.endpoints.public;
   adminEmail = dep.endpoints.admin!.email;
   adminPassword = (await readFile(dep.endpoints.admin!.passwordFile!, 'utf8')).trim();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 30_000 });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
+    headless: true,
+    timeout: 30_000,
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -111,15 +142,25 @@ describe('web dashboard in Chromium', () => {
     await signIn(a.page, base, adminEmail, adminPassword);
     await a.page.locator('[data-testid=overview][data-ready=true]').waitFor({ timeout: 15_000 });
     expect(new URL(a.page.url()).pathname).toBe('/');
-    await expect.poll(() => a.page.getByTestId('live-status').textContent(), { timeout: 10_000 }).toBe('Live');
+    await expect
+      .poll(() => a.page.getByTestId('live-status').textContent(), { timeout: 10_000 })
+      .toBe('Live');
     // the admin sees every section
     const nav = a.page.getByRole('navigation', { name: 'Main' });
-    for (const section of ['Overview', 'Assets', 'Policies', 'Reports', 'Certificates', 'Audit log', 'Administration'])
+    for (const section of [
+      'Overview',
+      'Assets',
+      'Policies',
+      'Reports',
+      'Certificates',
+      'Audit log',
+      'Administration',
+    ])
       await expect(nav.getByRole('link', { name: section, exact: true }).count()).resolves.toBe(1);
     // keyboard: the first Tab reaches the skip link
     await a.page.keyboard.press('Tab');
     expect(await a.page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
-    await shots.take(a.page, 'overview');
+    await shots.take(a.page, 'overview-first-sign-in');
   });
 
   it('loads the built-in policy packs and shows a custom pack’s problems by path', async () => {
@@ -132,9 +173,22 @@ describe('web dashboard in Chromium', () => {
     await page.locator('[data-testid=packs-table] tbody tr').nth(2).waitFor({ timeout: 20_000 });
     expect(await page.locator('[data-testid=packs-table] tbody tr').count()).toBe(3);
 
-    await page.getByLabel('Pack definition').fill(
-      ['apiVersion: aigos.dev/v1', 'kind: PolicyPack', 'id: acme-broken', 'version: one', 'name: Broken pack', 'controls:', '  - id: c1', '    title: No check'].join('\n'),
-    );
+    await page
+      .getByLabel('Pack definition')
+      .fill(
+        [
+          'apiVersion: aigos.dev/v1',
+          'kind: PolicyPack',
+          'id: acme-broken',
+          'version: one',
+          'name: Broken pack',
+          'controls:',
+          '  - id: c1',
+          '    title: No check',
+        ].join('\n'),
+      );
+    // the api answers 400 with the problems (Chromium logs that response as a console error)
+    problems.allow.push(/status of 400.*\/api\/v1\/policy-packs\/import/);
     await page.getByRole('button', { name: 'Validate' }).click();
     const table = page.getByTestId('pack-problems');
     await table.waitFor();
@@ -150,7 +204,9 @@ describe('web dashboard in Chromium', () => {
     b = await newPage(browser, problems);
     await signIn(b.page, base, adminEmail, adminPassword);
     await b.page.locator('[data-testid=overview][data-ready=true]').waitFor({ timeout: 15_000 });
-    await expect.poll(() => b.page.getByTestId('live-status').textContent(), { timeout: 10_000 }).toBe('Live');
+    await expect
+      .poll(() => b.page.getByTestId('live-status').textContent(), { timeout: 10_000 })
+      .toBe('Live');
     expect(await b.page.getByTestId('asset-count').textContent()).toBe('0');
 
     // A: register an asset through the form (one field left wrong first: the error lands by its field)
@@ -165,6 +221,7 @@ describe('web dashboard in Chromium', () => {
     await page.getByLabel('Jurisdictions').fill('EU, DE');
     await page.getByLabel('Framework').fill('xgboost');
     await page.getByLabel('Owner e-mail').fill('not-an-email');
+    problems.allow.push(/status of 400.*\/api\/v1\/assets\)/);
     await page.getByRole('button', { name: 'Register asset' }).click();
     const ownerError = page.locator('.field.has-error', { has: page.getByLabel('Owner e-mail') });
     await ownerError.waitFor();
@@ -172,31 +229,31 @@ describe('web dashboard in Chromium', () => {
     await page.getByLabel('Owner e-mail').fill('risk-owner@example.com');
     await shots.take(page, 'asset-new');
 
-    const created = page.waitForResponse((r) => r.url().endsWith('/api/v1/assets') && r.request().method() === 'POST');
-    const ms = await liveDelay(
+    const created = page.waitForResponse(
+      (r) => r.url().endsWith('/api/v1/assets') && r.request().method() === 'POST',
+    );
+    const live = await liveDelay(
       b.page,
-      `document.querySelector('[data-testid=asset-count]')?.textContent === '1'`,
+      (n) => document.querySelector('[data-testid=asset-count]')?.textContent === n,
+      '1',
       async () => {
         await page.getByRole('button', { name: 'Register asset' }).click();
-        expect((await created).status()).toBe(201);
+        const res = await created;
+        expect(res.status()).toBe(201);
+        assetId = ((await res.json()) as { id: string }).id;
       },
-    ).catch((err: Error) => {
-      throw new Error(
-        `the second browser did not see the new asset's compliance live: ${err.message.split('\n')[0]}. ` +
-          "The api must publish the change on the 'compliance' channel (publishOrgEvent) when an asset is evaluated.",
-      );
-    });
-    expect(ms, `compliance update reached the second browser after ${ms} ms`).toBeLessThanOrEqual(LIVE_BUDGET_MS);
-    await page.getByTestId('asset-detail').waitFor();
-    assetId = (await page.getByTestId('asset-detail').getAttribute('data-asset-id'))!;
+    );
     expect(assetId).toMatch(/^aigrc-/);
+    await page.getByTestId('asset-detail').waitFor();
+    expect(await page.getByTestId('asset-detail').getAttribute('data-asset-id')).toBe(assetId);
     // scored against the packs: the EU AI Act risk-management control is a gap without evidence
     await page.locator('[data-testid=asset-compliance]').waitFor();
     const art9 = page.locator('[data-control="eu-ai-act/art-9"]');
     expect(await art9.getAttribute('data-status')).toBe('gap');
     expect(await art9.locator('td').last().textContent()).toMatch(/risk-assessment/);
+    await shots.take(b.page, 'overview-second-browser');
+    expectLive(live, 'the new asset and its compliance', COMPLIANCE_GAP);
     expect(await b.page.getByTestId('org-score').getAttribute('data-score')).not.toBe('');
-    await shots.take(b.page, 'overview-live');
   }, 60_000);
 
   it('uploads evidence; the second browser sees the asset’s compliance change live; the file downloads intact', async () => {
@@ -205,27 +262,38 @@ describe('web dashboard in Chromium', () => {
     const before = b.page.locator('[data-testid=asset-compliance]');
     await before.waitFor();
     const gapsBefore = Number(await before.getAttribute('data-gaps'));
-    await expect.poll(() => b.page.getByTestId('live-status').textContent(), { timeout: 10_000 }).toBe('Live');
+    await expect
+      .poll(() => b.page.getByTestId('live-status').textContent(), { timeout: 10_000 })
+      .toBe('Live');
 
     await page.getByLabel('Kind').fill('risk-assessment');
     await page.getByLabel('Description', { exact: true }).fill('Annual risk assessment');
-    await page.getByLabel('File', { exact: true }).setInputFiles({ name: 'risk-assessment.txt', mimeType: 'text/plain', buffer: Buffer.from(evidenceText) });
-    const uploaded = page.waitForResponse((r) => /\/evidence$/.test(r.url()) && r.request().method() === 'POST');
-    const ms = await liveDelay(
+    await page.getByLabel('File', { exact: true }).setInputFiles({
+      name: 'risk-assessment.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from(evidenceText),
+    });
+    const uploaded = page.waitForResponse(
+      (r) => /\/evidence$/.test(r.url()) && r.request().method() === 'POST',
+    );
+    const live = await liveDelay(
       b.page,
-      `Number(document.querySelector('[data-testid=asset-compliance]')?.dataset.gaps) === ${gapsBefore - 1}`,
+      (gaps) =>
+        Number(
+          (document.querySelector('[data-testid=asset-compliance]') as HTMLElement | null)?.dataset.gaps,
+        ) === gaps,
+      gapsBefore - 1,
       async () => {
         await page.getByRole('button', { name: 'Upload', exact: true }).click();
         expect((await uploaded).status()).toBe(201);
       },
-    ).catch((err: Error) => {
-      throw new Error(
-        `the second browser did not see the evidence change the compliance live: ${err.message.split('\n')[0]}. ` +
-          "The api must publish on the 'compliance' channel when evidence changes an asset's evaluation.",
-      );
-    });
-    expect(ms, `compliance update reached the second browser after ${ms} ms`).toBeLessThanOrEqual(LIVE_BUDGET_MS);
-    expect(await b.page.locator('[data-control="eu-ai-act/art-9"]').getAttribute('data-status')).toBe('pass');
+    );
+    // the uploading browser shows the control met at once (it reloads after its own upload)
+    await expect
+      .poll(() => page.locator('[data-control="eu-ai-act/art-9"]').getAttribute('data-status'), {
+        timeout: 5_000,
+      })
+      .toBe('pass');
 
     const link = page.locator('[data-testid=evidence-table] a', { hasText: 'risk-assessment.txt' });
     await link.waitFor();
@@ -238,6 +306,9 @@ describe('web dashboard in Chromium', () => {
     // register it (lifecycle), for the certificate step
     await page.getByRole('button', { name: 'Register', exact: true }).click();
     await page.getByRole('button', { name: 'Retire', exact: true }).waitFor();
+
+    expectLive(live, 'the compliance change caused by the evidence', COMPLIANCE_GAP);
+    expect(await b.page.locator('[data-control="eu-ai-act/art-9"]').getAttribute('data-status')).toBe('pass');
   }, 60_000);
 
   it('lists, searches and pages assets', async () => {
@@ -252,7 +323,12 @@ describe('web dashboard in Chromium', () => {
         (
           await page.request.post(`${base}/api/v1/assets`, {
             headers: { 'X-CSRF-Token': csrf },
-            data: { name, owner: { name: 'Owner', email: 'owner@example.com' }, technical: { type: 'model' }, classification: { riskLevel: risk } },
+            data: {
+              name,
+              owner: { name: 'Owner', email: 'owner@example.com' },
+              technical: { type: 'model' },
+              classification: { riskLevel: risk },
+            },
           })
         ).status(),
       ).toBe(201);
@@ -264,7 +340,9 @@ describe('web dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Clear filters' }).click();
     await page.getByLabel('Search').fill('chatbot');
     await page.getByLabel('Search').press('Enter');
-    await expect.poll(() => page.locator('[data-testid=assets-table] tbody tr').allTextContents()).toEqual([expect.stringContaining('Support chatbot')]);
+    await expect
+      .poll(() => page.locator('[data-testid=assets-table] tbody tr').allTextContents())
+      .toEqual([expect.stringContaining('Support chatbot')]);
     await page.getByRole('button', { name: 'Clear filters' }).click();
     await expect.poll(() => page.locator('[data-testid=assets-table] tbody tr').count()).toBe(3);
     expect(await unlabelledControls(page)).toEqual([]);
@@ -287,18 +365,33 @@ describe('web dashboard in Chromium', () => {
 
     await b.page.goto(`${base}/`);
     await b.page.locator('[data-testid=overview][data-ready=true]').waitFor();
-    await expect.poll(() => b.page.getByTestId('live-status').textContent(), { timeout: 10_000 }).toBe('Live');
-    const me = (await (await page.request.get(`${base}/api/v1/me`)).json()) as { organization: { id: string } };
+    await expect
+      .poll(() => b.page.getByTestId('live-status').textContent(), { timeout: 10_000 })
+      .toBe('Live');
+    const me = (await (await page.request.get(`${base}/api/v1/me`)).json()) as {
+      organization: { id: string };
+    };
     const event = makeEvent(me.organization.id, { assetId });
-    const ms = await liveDelay(b.page, `!!document.querySelector('[data-event-id="${event.id}"]')`, async () => {
-      const r = await fetch(`${base}/v1/events`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify(event),
-      });
-      expect(r.status).toBe(201);
-    });
-    expect(ms).toBeLessThanOrEqual(LIVE_BUDGET_MS);
+    const live = await liveDelay(
+      b.page,
+      (id) => !!document.querySelector(`[data-event-id="${id}"]`),
+      event.id,
+      async () => {
+        const r = await fetch(`${base}/v1/events`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify(event),
+        });
+        expect(r.status, await r.clone().text()).toBe(201);
+      },
+    );
+    expectLive(
+      live,
+      'the governance event',
+      'The api publishes events on the events channel (events/service.ts).',
+    );
+    await b.page.getByRole('heading', { name: 'Compliance score trend' }).scrollIntoViewIfNeeded();
+    await shots.take(b.page, 'overview');
   }, 60_000);
 
   it('generates a report and downloads it', async () => {
@@ -309,10 +402,16 @@ describe('web dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Generate report' }).click();
     await page.locator('[data-testid=reports-table] tbody tr').first().waitFor();
     const download = page.waitForEvent('download');
-    await page.locator('[data-testid=reports-table] tbody tr').first().getByRole('link', { name: /Download/ }).click();
+    await page
+      .locator('[data-testid=reports-table] tbody tr')
+      .first()
+      .getByRole('link', { name: /Download/ })
+      .click();
     const d = await download;
     expect(d.suggestedFilename()).toMatch(/^compliance-report-.*\.json$/);
-    const body = JSON.parse(await readFile(await d.path(), 'utf8')) as { assets: { name?: string; id?: string }[] };
+    const body = JSON.parse(await readFile(await d.path(), 'utf8')) as {
+      assets: { name?: string; id?: string }[];
+    };
     expect(JSON.stringify(body.assets)).toContain('Fraud detection model');
     await shots.take(page, 'reports');
   }, 60_000);
@@ -337,11 +436,17 @@ describe('web dashboard in Chromium', () => {
     await page.goto(`${base}/certificates?assetId=${encodeURIComponent(assetId)}`);
     await page.getByRole('heading', { name: 'Certificates', level: 1 }).waitFor();
     // the list (GraphQL) answers: empty or a table, never an error state
-    await page.getByText('No certificates issued yet.').or(page.getByTestId('certificates-table')).first().waitFor();
+    await page
+      .getByText('No certificates issued yet.')
+      .or(page.getByTestId('certificates-table'))
+      .first()
+      .waitFor();
     await expect.poll(() => page.getByLabel('Asset', { exact: true }).inputValue()).toBe(assetId);
     // the CA may refuse (no key material on this target): its answer is shown, not a console error
     problems.allow.push(/\/ca\/api\/v1\/certificates\//);
-    const sign = page.waitForResponse((r) => r.url().endsWith('/ca/api/v1/certificates/sign'));
+    const sign = page.waitForResponse((r) => r.url().endsWith('/ca/api/v1/certificates/sign'), {
+      timeout: 15_000,
+    });
     await page.getByRole('button', { name: 'Issue certificate' }).click();
     const res = await sign;
     if (res.status() === 201) {
@@ -349,7 +454,9 @@ describe('web dashboard in Chromium', () => {
     } else {
       // the CA's refusal is shown as it is (e.g. CA_NOT_CONFIGURED on a target without CA keys)
       const body = (await res.json()) as { error: { message: string } };
-      await expect.poll(() => page.locator('.inline-error').first().textContent()).toContain(body.error.message.slice(0, 40));
+      await expect
+        .poll(() => page.locator('.inline-error').first().textContent())
+        .toContain(body.error.message.slice(0, 40));
     }
     await shots.take(page, 'certificates');
   });
@@ -376,13 +483,19 @@ describe('web dashboard in Chromium', () => {
     await v.page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
     await shots.take(v.page, 'change-password');
     await v.page.getByLabel('Current password').fill(viewer.initial);
-    await v.page.getByLabel('New password').fill(viewer.changed);
+    await v.page.getByLabel('New password', { exact: true }).fill(viewer.changed);
     await v.page.getByLabel('Repeat the new password').fill(viewer.changed);
     await v.page.getByRole('button', { name: 'Change password' }).click();
     await v.page.locator('[data-testid=overview][data-ready=true]').waitFor({ timeout: 15_000 });
 
     const nav = v.page.getByRole('navigation', { name: 'Main' });
-    expect(await nav.getByRole('link').allTextContents()).toEqual(['Overview', 'Assets', 'Policies', 'Reports', 'Certificates']);
+    expect(await nav.getByRole('link').allTextContents()).toEqual([
+      'Overview',
+      'Assets',
+      'Policies',
+      'Reports',
+      'Certificates',
+    ]);
     expect(await v.page.getByRole('link', { name: 'Register an asset' }).count()).toBe(0);
     await shots.take(v.page, 'viewer-overview');
 
@@ -423,15 +536,31 @@ describe('web dashboard in Chromium', () => {
     const tries = [
       v.page.request.post(`${base}/api/v1/assets`, {
         headers: { 'X-CSRF-Token': csrf },
-        data: { name: 'x', owner: { name: 'x', email: 'x@example.com' }, technical: { type: 'model' }, classification: { riskLevel: 'minimal' } },
+        data: {
+          name: 'x',
+          owner: { name: 'x', email: 'x@example.com' },
+          technical: { type: 'model' },
+          classification: { riskLevel: 'minimal' },
+        },
       }),
       v.page.request.post(`${base}/api/v1/users`, {
         headers: { 'X-CSRF-Token': csrf },
-        data: { email: 'mallory@example.com', name: 'Mallory', role: 'admin', password: 'Mallory-Password-123' },
+        data: {
+          email: 'mallory@example.com',
+          name: 'Mallory',
+          role: 'admin',
+          password: 'Mallory-Password-123',
+        },
       }),
       v.page.request.get(`${base}/api/v1/audit`),
-      v.page.request.post(`${base}/api/v1/policy-packs/built-in`, { headers: { 'X-CSRF-Token': csrf }, data: {} }),
-      v.page.request.post(`${base}/api/v1/reports`, { headers: { 'X-CSRF-Token': csrf }, data: { format: 'json' } }),
+      v.page.request.post(`${base}/api/v1/policy-packs/built-in`, {
+        headers: { 'X-CSRF-Token': csrf },
+        data: {},
+      }),
+      v.page.request.post(`${base}/api/v1/reports`, {
+        headers: { 'X-CSRF-Token': csrf },
+        data: { format: 'json' },
+      }),
     ];
     for (const r of await Promise.all(tries)) {
       expect(r.status(), r.url()).toBe(403);

@@ -53,6 +53,8 @@ export async function newPage(
     viewport: { width: 1366, height: 768 },
     acceptDownloads: opts.acceptDownloads ?? true,
   });
+  // bounded waits: a missing element fails the step in seconds, not half a minute
+  context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   const allowed = (text: string) => problems.allow.some((r) => r.test(text));
   page.on('console', (m) => {
@@ -115,7 +117,10 @@ export async function unlabelledControls(page: Page): Promise<string[]> {
     for (const el of Array.from(document.querySelectorAll('input, select, textarea'))) {
       const e = el as HTMLInputElement;
       if (e.type === 'hidden') continue;
-      const named = (e.labels && e.labels.length > 0) || e.getAttribute('aria-label') || e.getAttribute('aria-labelledby');
+      const named =
+        (e.labels && e.labels.length > 0) ||
+        e.getAttribute('aria-label') ||
+        e.getAttribute('aria-labelledby');
       if (!named) out.push(e.outerHTML.slice(0, 120));
     }
     return out;

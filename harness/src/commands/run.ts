@@ -40,6 +40,8 @@ export interface RunCommandOptions {
   quiet?: boolean;
   /** Local target brought up by this run: put nginx in front (default true). */
   proxy?: boolean;
+  /** Local target brought up by this run: start the test IdPs for the sso suite (default true). */
+  testIdps?: boolean;
   /** Take down whatever runs in the state directory first and start fresh (validate). */
   fresh?: boolean;
   key?: string;
@@ -98,7 +100,11 @@ export async function runCommand(o: RunCommandOptions, say: (line: string) => vo
       say(`using the running deployment in ${target.state.root}`);
       deployment = running;
     } else {
-      deployment = await target.up({ proxy: o.proxy ?? true, onProgress: o.quiet ? undefined : say });
+      deployment = await target.up({
+        proxy: o.proxy ?? true,
+        testIdps: o.testIdps ?? true,
+        onProgress: o.quiet ? undefined : say,
+      });
       broughtUp = true;
     }
   } else {

@@ -93,6 +93,17 @@ export interface UpOptions {
    */
   withoutDefaultPacks?: boolean;
   seedDefaultAdminPassword?: boolean;
+  /**
+   * Start the kit's test identity providers (OIDC in the Entra ID, Okta and Google shapes,
+   * SAML 2.0, and one that claims a mismatched issuer) and configure the api's single
+   * sign-on for them; they are named in endpoints.json `idps`.
+   */
+  testIdps?: boolean;
+  /**
+   * A deliberate gap: the api gets a wrong client secret for the Entra ID-like test IdP
+   * (implies testIdps), so its sign-ins fail at the code exchange.
+   */
+  wrongOidcClientSecret?: boolean;
 }
 
 export interface Target {

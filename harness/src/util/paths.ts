@@ -33,6 +33,10 @@ export const SUPERVISOR_ENTRY = join(
   'supervisor-main.js',
 );
 
+/** The test identity providers (harness infrastructure) and their definitions. */
+export const IDP_ENTRY = join(KIT_ROOT, 'dist', 'harness', 'src', 'drivers', 'idp', 'main.js');
+export const IDP_FIXTURES_DIR = join(KIT_ROOT, 'fixtures', 'idp');
+
 export function defaultStateDir(target: string): string {
   return join(process.cwd(), '.aigos', target);
 }

@@ -6,7 +6,7 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import type pg from 'pg';
 import { z } from 'zod';
 // Shared auth lives under api/ for now; it belongs in common/ (the CA is its second user).
-import { apiKeyResolver, authenticate } from '../api/auth/middleware.js';
+import { authenticate, type PrincipalResolver } from '../api/auth/middleware.js';
 import { allow, auditActor, principalOf } from '../api/auth/principal.js';
 import { HttpError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
@@ -39,6 +39,8 @@ export interface CaRouteDeps {
   publisher: CrlPublisher;
   responder: OcspResponder;
   statuses: StatusCache;
+  /** how callers authenticate: the api's session and access-token resolvers, then API keys */
+  resolvers: PrincipalResolver[];
 }
 
 // ---- validation ------------------------------------------------------------------------
@@ -151,10 +153,10 @@ function whichCertificate(text: string): { id: string } | { serial: string } {
 // ---- router ----------------------------------------------------------------------------
 
 export function caRouter(deps: CaRouteDeps): Router {
-  const { pool, log, ca, settings, publisher, responder, statuses } = deps;
+  const { pool, log, ca, settings, publisher, responder, statuses, resolvers } = deps;
   const router = express.Router();
   const json = express.json({ limit: JSON_LIMIT });
-  const auth = authenticate([apiKeyResolver(pool, log)]);
+  const auth = authenticate(resolvers);
   const derCert = (der: ArrayBuffer) => Buffer.from(der);
 
   router.get('/api/v1/info', (_req, res) => {
@@ -175,6 +177,8 @@ export function caRouter(deps: CaRouteDeps): Router {
       cgaClaims:
         'subject alternative name URIs urn:aigos:asset:<id>, urn:aigos:org:<uuid>, urn:aigos:cga-level:<LEVEL>',
       issuingNotAfter: ca.issuing.notAfter.toISOString(),
+      // whether OCSP answers from memory (invalidated through Redis) or reads the database per request
+      ocspStatusCache: statuses.enabled ? 'live' : 'off',
     });
   });
 

@@ -45,7 +45,13 @@ export const ca: ServiceDefinition = {
       if (material.ocsp.notAfter.getTime() <= now)
         throw new Error('the OCSP responder certificate has expired');
     };
-    app.use(caRouter({ pool, log: ctx.log, ca: material, settings, publisher, responder, statuses }));
+    // the dashboard's session cookie and the api's access tokens work here too; API keys last
+    const { principalResolvers } = await import('../api/auth/mount.js');
+    const { apiKeyResolver } = await import('../api/auth/middleware.js');
+    const resolvers = [...(await principalResolvers(ctx)), apiKeyResolver(pool, ctx.log)];
+    app.use(
+      caRouter({ pool, log: ctx.log, ca: material, settings, publisher, responder, statuses, resolvers }),
+    );
     ctx.log.info(
       { issuer: material.issuing.subject, ocsp: settings.urls.ocsp, crl: settings.urls.crl },
       'CA key material loaded',

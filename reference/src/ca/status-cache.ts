@@ -4,7 +4,8 @@
 // Redis channel that every replica subscribes to. The cache is used only while the
 // subscription is live; without it (Redis down, not yet connected) every lookup goes to
 // the database. A generation counter keeps a lookup that raced with an invalidation from
-// caching what it read, and entries expire after a few seconds as a last safety net.
+// caching what it read, and entries expire after about a minute as a last safety net
+// (spread out, so entries filled together are not all fetched again together).
 // Unknown serials are never cached (so a certificate issued by another replica is known
 // at once, and random serials cannot fill memory).
 import type pg from 'pg';
@@ -13,11 +14,11 @@ import type { Redis } from '../common/redis.js';
 import { type PublicStatus, statusBySerials } from './repository.js';
 
 export const STATUS_CHANNEL = 'aigos:ca:status-changed';
-const TTL_MS = 10_000;
+const TTL_MS = 60_000;
 const MAX_ENTRIES = 100_000;
 
 export class StatusCache {
-  private readonly entries = new Map<string, { value: PublicStatus; at: number }>();
+  private readonly entries = new Map<string, { value: PublicStatus; expires: number }>();
   private generation = 0;
   private live = false;
   private subscriber?: Redis;
@@ -77,7 +78,7 @@ export class StatusCache {
     const missing: string[] = [];
     for (const s of serials) {
       const e = this.entries.get(s);
-      if (e && now - e.at < TTL_MS) out.set(s, e.value);
+      if (e && now < e.expires) out.set(s, e.value);
       else missing.push(s);
     }
     if (missing.length === 0) return out;
@@ -88,7 +89,7 @@ export class StatusCache {
       out.set(serial, value);
       if (cacheable) {
         if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
-        this.entries.set(serial, { value, at: now });
+        this.entries.set(serial, { value, expires: now + TTL_MS * (0.5 + Math.random() / 2) });
       }
     }
     return out;
@@ -101,8 +102,8 @@ export class StatusCache {
     try {
       await this.publisher.publish(STATUS_CHANNEL, serial);
     } catch (err) {
-      // other replicas then serve the old status for at most TTL_MS (or not at all when
-      // their own subscription is down too, which turns their cache off)
+      // other replicas then serve the old status until their entry expires (at most
+      // TTL_MS), or not at all when their own subscription is down too (cache off)
       this.log.warn({ err: { message: (err as Error).message }, serial }, 'status cache: publish failed');
     }
   }

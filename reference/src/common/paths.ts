@@ -21,4 +21,6 @@ export const WEB_BUILD_DIR = join(PACKAGE_ROOT, 'dist', 'web');
 /** A placeholder page, served only when the dashboard has not been built. */
 export const WEB_PLACEHOLDER_DIR = join(PACKAGE_ROOT, 'reference', 'src', 'web', 'public');
 /** What the web service serves when WEB_ROOT is not set: the built dashboard if there is one. */
-export const WEB_PUBLIC_DIR = existsSync(join(WEB_BUILD_DIR, 'index.html')) ? WEB_BUILD_DIR : WEB_PLACEHOLDER_DIR;
+export const WEB_PUBLIC_DIR = existsSync(join(WEB_BUILD_DIR, 'index.html'))
+  ? WEB_BUILD_DIR
+  : WEB_PLACEHOLDER_DIR;

@@ -21,6 +21,7 @@ import { REFERENCE_BIN, SUPERVISOR_ENTRY } from '../../util/paths.js';
 import { findRedisServer } from './components/redis.js';
 import { SECRET_NAMES, StateDir } from './state.js';
 import { findNginx } from './components/nginx.js';
+import { idpSecretValues } from './components/idps.js';
 import {
   type Layout,
   runSupervisor,
@@ -258,6 +259,7 @@ export class LocalDeployment implements StartedDeployment {
       const value = (await readFile(this.state.secretFile(name), 'utf8').catch(() => '')).trim();
       if (value) out.push({ name, value });
     }
+    out.push(...(await idpSecretValues(this.state.secretsDir)));
     return out;
   }
 

@@ -15,6 +15,7 @@ import { startPostgres } from './components/postgres.js';
 import { startRedis } from './components/redis.js';
 import { startS3 } from './components/s3.js';
 import { localProxyTls, startNginx } from './components/nginx.js';
+import { startIdps, type StartedIdps } from './components/idps.js';
 import { type Secrets, StateDir } from './state.js';
 
 export const DEFAULT_PORTS: Record<Component, number> = {
@@ -34,6 +35,8 @@ const INFRA = ['postgres', 'redis', 's3'] as const;
 
 // the seed's admin address (CP-02 §4.1), with a generated password instead of the default
 export const ADMIN_EMAIL = 'admin@example.com';
+/** The seed's documented default admin password (CP-02 §4.1), used only with seedDefaultAdminPassword. */
+export const SEED_DEFAULT_ADMIN_PASSWORD = 'ChangeMe123!';
 export const BUCKET = 'aigos-data';
 const READY_TIMEOUT_MS = 60_000;
 
@@ -52,6 +55,10 @@ export interface SupervisorOptions {
   withoutDefaultPacks?: boolean;
   /** Seed the admin with the seed's default password instead of a generated one. */
   seedDefaultAdminPassword?: boolean;
+  /** Start the kit's test IdPs and configure the api's SSO for them (components/idps.ts). */
+  testIdps?: boolean;
+  /** Give the api a wrong client secret for one test IdP (implies testIdps; see UpOptions). */
+  wrongOidcClientSecret?: boolean;
 }
 
 /** argv flags of supervisor-main for each option. */
@@ -59,6 +66,8 @@ export const SUPERVISOR_FLAGS = {
   proxy: '--proxy',
   withoutDefaultPacks: '--without-default-packs',
   seedDefaultAdminPassword: '--seed-default-admin-password',
+  testIdps: '--test-idps',
+  wrongOidcClientSecret: '--wrong-oidc-client-secret',
 } as const satisfies Record<keyof SupervisorOptions, string>;
 
 export const BUILT_IN_PACKS = ['eu-ai-act', 'nist-ai-rmf', 'iso-42001'];
@@ -88,6 +97,8 @@ export class Supervisor {
   private layout!: Layout;
   private secrets!: Secrets;
   private urls: { database?: string; redis?: string; s3?: string } = {};
+  private idps?: StartedIdps;
+  private idpsStarting?: Promise<StartedIdps>;
   private control?: Server;
   private shuttingDown?: Promise<void>;
   private failed = false;
@@ -134,7 +145,15 @@ export class Supervisor {
     await this.startControlSocket();
     await this.step('generating secrets (kept in the state directory, mode 0600)');
     this.secrets = await this.state.secrets();
+    if (this.options.seedDefaultAdminPassword) {
+      // the admin keeps the seed's default: the password file endpoints.json names says so
+      this.secrets['admin-password'] = SEED_DEFAULT_ADMIN_PASSWORD;
+      await writeFile(this.state.secretFile('admin-password'), `${SEED_DEFAULT_ADMIN_PASSWORD}\n`, { mode: 0o600 });
+    }
     await this.chooseLayout();
+    // the test IdPs need only the public URL: they start while the data stores do
+    const idps = (this.idpsStarting = this.wantsIdps ? this.startTestIdps() : undefined);
+    idps?.catch(() => undefined); // awaited below; a failure there fails the bring-up
     await this.step('starting PostgreSQL, Redis and the S3 endpoint');
     await Promise.all(INFRA.map((c) => this.startComponent(c)));
     await this.step('applying database migrations');
@@ -163,6 +182,12 @@ export class Supervisor {
         '--policies',
         BUILT_IN_PACKS.join(','),
       ]);
+    }
+    if (idps) {
+      await this.step('test IdPs: verifying their e-mail domain for the organization (SSO sign-in)');
+      this.idps = await idps;
+      for (const domain of this.idps.verifiedDomains)
+        await this.runAdmin(['org', 'add-domain', '--org', 'default', '--domain', domain, '--verified', 'true']);
     }
     await this.step('starting api, ca and web, then the gateway in front of them');
     await Promise.all(['api', 'ca', 'web'].map((s) => this.startComponent(s as Service)));
@@ -202,6 +227,34 @@ export class Supervisor {
     await this.setStatus({ notices });
   }
 
+  private get wantsIdps(): boolean {
+    return Boolean(this.options.testIdps || this.options.wrongOidcClientSecret);
+  }
+
+  /** The test IdPs (components/idps.ts), watched like the other children. */
+  private async startTestIdps(): Promise<StartedIdps> {
+    const started = await startIdps({
+      dir: this.state.path('idps'),
+      secretsDir: this.state.secretsDir,
+      publicUrl: this.publicUrl(),
+      logFile: (name) => this.state.logFile(name),
+      wrongClientSecret: this.options.wrongOidcClientSecret,
+    });
+    for (const [name, proc] of started.processes) {
+      this.say(`  test IdP ${name}: ${Object.values(started.endpoints[name] ?? {})[0] ?? ''}`);
+      void proc.exited.then(async () => {
+        if (this.shuttingDown || !proc.unexpectedExit) return;
+        await this.fail({
+          component: `idp-${name}`,
+          message: `test IdP ${name} exited unexpectedly (code ${proc.exitInfo?.code ?? 'none'})`,
+          lastLines: proc.lastLines(20),
+          logFile: this.state.logFile(`idp-${name}`),
+        });
+      });
+    }
+    return started;
+  }
+
   private port(c: Component): number {
     return this.layout.ports[c].port;
   }
@@ -232,6 +285,7 @@ export class Supervisor {
       S3_BUCKET: BUCKET,
       JWT_SECRET: s['jwt-secret'],
       SESSION_SECRET: s['session-secret'],
+      ...(this.idps ? { AUTH_CONFIG_FILE: this.idps.authConfigFile } : {}),
     };
   }
 
@@ -260,6 +314,7 @@ export class Supervisor {
       storage: { endpoint: url('s3'), bucket: BUCKET },
       admin: { email: ADMIN_EMAIL, passwordFile: this.state.secretFile('admin-password') },
       stateDir: this.state.root,
+      ...(this.idps ? { idps: this.idps.endpoints } : {}),
       ...(this.layout.proxy
         ? { tls: { caFile: (await localProxyTls(this.state.path('nginx'))).caCert } }
         : {}),
@@ -431,7 +486,10 @@ export class Supervisor {
       this.say(`stopping (${reason})`);
       if (finalState !== 'failed') await this.setStatus({ state: 'stopping' });
       const stop = (c: Component) => this.procs.get(c)?.stop(c === 'postgres' ? 'SIGINT' : 'SIGTERM', 10_000);
-      await Promise.allSettled(['nginx', 'gateway', 'web'].map((c) => stop(c as Component)));
+      await Promise.allSettled([
+        ...['nginx', 'gateway', 'web'].map((c) => stop(c as Component)),
+        this.idpsStarting?.then((i) => i.stop(), () => undefined),
+      ]);
       await Promise.allSettled(['api', 'ca'].map((c) => stop(c as Component)));
       await Promise.allSettled(INFRA.map((c) => stop(c)));
       await new Promise<void>((r) => (this.control ? this.control.close(() => r()) : r()));

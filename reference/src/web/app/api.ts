@@ -104,7 +104,11 @@ export async function request<T = unknown>(path: string, o: RequestOptions = {})
     res = await fetch(path, { method, headers, body, credentials: 'same-origin', signal: o.signal });
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err;
-    throw new ApiError(0, 'NETWORK', 'The control plane could not be reached. Check your connection and retry.');
+    throw new ApiError(
+      0,
+      'NETWORK',
+      'The control plane could not be reached. Check your connection and retry.',
+    );
   }
   if (!res.ok) {
     const err = await errorOf(res);
@@ -140,11 +144,15 @@ export function qs(params: Record<string, string | number | boolean | undefined 
  * GraphQL (POST /graphql; a cookie-authenticated POST carries the CSRF token). Used for
  * the one view REST does not offer: the certificate list. The first error is thrown.
  */
-export async function graphql<T>(query: string, variables: Record<string, unknown> = {}, signal?: AbortSignal): Promise<T> {
-  const out = await request<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }>(
-    '/graphql',
-    { json: { query, variables }, signal },
-  );
+export async function graphql<T>(
+  query: string,
+  variables: Record<string, unknown> = {},
+  signal?: AbortSignal,
+): Promise<T> {
+  const out = await request<{
+    data?: T;
+    errors?: { message: string; extensions?: Record<string, unknown> }[];
+  }>('/graphql', { json: { query, variables }, signal });
   const first = out.errors?.[0];
   if (first) {
     const ext = first.extensions ?? {};
@@ -160,7 +168,8 @@ export async function graphql<T>(query: string, variables: Record<string, unknow
 
 /** A human sentence for an error, with the request id to quote. */
 export function describeError(err: unknown): string {
-  if (err instanceof ApiError) return err.requestId ? `${err.message} (request ${err.requestId})` : err.message;
+  if (err instanceof ApiError)
+    return err.requestId ? `${err.message} (request ${err.requestId})` : err.message;
   if (err instanceof Error) return err.message;
   return String(err);
 }

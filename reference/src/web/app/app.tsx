@@ -13,12 +13,18 @@ import { Component, type ErrorInfo } from 'react';
 
 const AssetsPage = lazy(() => import('./pages/assets').then((m) => ({ default: m.AssetsPage })));
 const AssetNewPage = lazy(() => import('./pages/asset-new').then((m) => ({ default: m.AssetNewPage })));
-const AssetDetailPage = lazy(() => import('./pages/asset-detail').then((m) => ({ default: m.AssetDetailPage })));
+const AssetDetailPage = lazy(() =>
+  import('./pages/asset-detail').then((m) => ({ default: m.AssetDetailPage })),
+);
 const PoliciesPage = lazy(() => import('./pages/policies').then((m) => ({ default: m.PoliciesPage })));
-const PolicyDetailPage = lazy(() => import('./pages/policies').then((m) => ({ default: m.PolicyDetailPage })));
+const PolicyDetailPage = lazy(() =>
+  import('./pages/policies').then((m) => ({ default: m.PolicyDetailPage })),
+);
 const AuditPage = lazy(() => import('./pages/audit').then((m) => ({ default: m.AuditPage })));
 const ReportsPage = lazy(() => import('./pages/reports').then((m) => ({ default: m.ReportsPage })));
-const CertificatesPage = lazy(() => import('./pages/certificates').then((m) => ({ default: m.CertificatesPage })));
+const CertificatesPage = lazy(() =>
+  import('./pages/certificates').then((m) => ({ default: m.CertificatesPage })),
+);
 const AdminPage = lazy(() => import('./pages/admin').then((m) => ({ default: m.AdminPage })));
 
 interface RouteDef {
@@ -54,7 +60,13 @@ class Boundary extends Component<{ children: ReactNode; resetKey: string }, { er
   }
   render() {
     if (this.state.error)
-      return <ErrorState error={this.state.error} title="This page failed to load" onRetry={() => window.location.reload()} />;
+      return (
+        <ErrorState
+          error={this.state.error}
+          title="This page failed to load"
+          onRetry={() => window.location.reload()}
+        />
+      );
     return this.props.children;
   }
 }
@@ -62,7 +74,11 @@ class Boundary extends Component<{ children: ReactNode; resetKey: string }, { er
 function SignedIn({ role }: { role: Role }) {
   const { path } = useRouter();
   useEffect(() => {
-    const channels: Channel[] = ['events', 'compliance', ...(role === 'admin' ? (['audit'] as Channel[]) : [])];
+    const channels: Channel[] = [
+      'events',
+      'compliance',
+      ...(role === 'admin' ? (['audit'] as Channel[]) : []),
+    ];
     live.start(channels);
     return () => live.stop();
   }, [role]);
@@ -73,7 +89,10 @@ function SignedIn({ role }: { role: Role }) {
     content = atLeast(role, r.min) ? (
       r.render(params)
     ) : (
-      <ErrorState error={new Error(`This page needs the ${r.min} role; you are ${role}.`)} title="You do not have access to this page" />
+      <ErrorState
+        error={new Error(`This page needs the ${r.min} role; you are ${role}.`)}
+        title="You do not have access to this page"
+      />
     );
     break;
   }

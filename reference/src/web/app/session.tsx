@@ -30,7 +30,9 @@ interface SessionApi {
 const SessionContext = createContext<SessionApi | null>(null);
 
 export function SessionProvider({ children }: { children: ReactNode }) {
-  const [state, setState] = useState<State>(() => (csrfCookie() ? { status: 'loading' } : { status: 'signed-out' }));
+  const [state, setState] = useState<State>(() =>
+    csrfCookie() ? { status: 'loading' } : { status: 'signed-out' },
+  );
 
   const refresh = useCallback(async () => {
     try {
@@ -56,7 +58,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     };
     const mustChange = () =>
       setState((s) =>
-        s.status === 'signed-in' ? { status: 'signed-in', session: { ...s.session, mustChangePassword: true } } : s,
+        s.status === 'signed-in'
+          ? { status: 'signed-in', session: { ...s.session, mustChangePassword: true } }
+          : s,
       );
     window.addEventListener(UNAUTHENTICATED_EVENT, out);
     window.addEventListener(PASSWORD_CHANGE_EVENT, mustChange);
@@ -68,7 +72,11 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const signOut = useCallback(async () => {
     try {
-      const r = await request<{ redirect?: string } | undefined>('/auth/logout', { method: 'POST', json: {}, sessionBound: false });
+      const r = await request<{ redirect?: string } | undefined>('/auth/logout', {
+        method: 'POST',
+        json: {},
+        sessionBound: false,
+      });
       if (r?.redirect) {
         window.location.assign(r.redirect);
         return;
@@ -79,9 +87,15 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     }
   }, []);
 
-  const markPasswordChangeRequired = useCallback(() => window.dispatchEvent(new CustomEvent(PASSWORD_CHANGE_EVENT)), []);
+  const markPasswordChangeRequired = useCallback(
+    () => window.dispatchEvent(new CustomEvent(PASSWORD_CHANGE_EVENT)),
+    [],
+  );
 
-  const value = useMemo(() => ({ state, refresh, signOut, markPasswordChangeRequired }), [state, refresh, signOut, markPasswordChangeRequired]);
+  const value = useMemo(
+    () => ({ state, refresh, signOut, markPasswordChangeRequired }),
+    [state, refresh, signOut, markPasswordChangeRequired],
+  );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 

@@ -7,7 +7,11 @@ export function ApiStatus() {
   useEffect(() => {
     let stop = false;
     fetch('/api/v1/health', { headers: { Accept: 'application/json' } })
-      .then((r) => (r.ok ? (r.json() as Promise<{ status: string; version: string }>) : Promise.reject(new Error(`HTTP ${r.status}`))))
+      .then((r) =>
+        r.ok
+          ? (r.json() as Promise<{ status: string; version: string }>)
+          : Promise.reject(new Error(`HTTP ${r.status}`)),
+      )
       .then((b) => !stop && setText(`${b.status} (version ${b.version})`))
       .catch((err: Error) => !stop && setText(`unavailable: ${err.message}`));
     return () => {

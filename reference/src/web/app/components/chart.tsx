@@ -28,21 +28,39 @@ export function LineChart({
   const t0 = Math.min(...times);
   const t1 = Math.max(...times);
   const span = t1 - t0 || 1;
-  const x = (t: number) => (valid.length === 1 ? pad.l + (width - pad.l - pad.r) / 2 : pad.l + ((t - t0) / span) * (width - pad.l - pad.r));
+  const x = (t: number) =>
+    valid.length === 1
+      ? pad.l + (width - pad.l - pad.r) / 2
+      : pad.l + ((t - t0) / span) * (width - pad.l - pad.r);
   const y = (v: number) => pad.t + (1 - (v - min) / (max - min)) * (height - pad.t - pad.b);
-  const path = valid.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(times[i]!).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ');
+  const path = valid
+    .map((p, i) => `${i === 0 ? 'M' : 'L'}${x(times[i]!).toFixed(1)},${y(p.value).toFixed(1)}`)
+    .join(' ');
   const last = valid[valid.length - 1];
   const first = valid[0];
   const summary = last
     ? `${label}: ${valid.length} measurement(s); latest ${last.value.toFixed(1)} on ${new Date(last.at).toLocaleString()}${
-        first && first !== last ? `, first ${first.value.toFixed(1)} on ${new Date(first.at).toLocaleString()}` : ''
+        first && first !== last
+          ? `, first ${first.value.toFixed(1)} on ${new Date(first.at).toLocaleString()}`
+          : ''
       }.`
     : `${label}: no measurements yet.`;
   const ticks = [min, (min + max) / 2, max];
-  const fmt = (t: number) => new Date(t).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  const fmt = (t: number) =>
+    new Date(t).toLocaleString(undefined, {
+      month: 'short',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+    });
   return (
     <figure className="chart">
-      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={summary} preserveAspectRatio="xMidYMid meet">
+      <svg
+        viewBox={`0 0 ${width} ${height}`}
+        role="img"
+        aria-label={summary}
+        preserveAspectRatio="xMidYMid meet"
+      >
         <title>{summary}</title>
         {ticks.map((t) => (
           <g key={t}>
@@ -54,7 +72,13 @@ export function LineChart({
         ))}
         {valid.length > 1 && <path d={path} className="chart-line" fill="none" />}
         {valid.map((p, i) => (
-          <circle key={`${p.at}-${i}`} cx={x(times[i]!)} cy={y(p.value)} r={valid.length > 40 ? 1.5 : 3} className="chart-dot" />
+          <circle
+            key={`${p.at}-${i}`}
+            cx={x(times[i]!)}
+            cy={y(p.value)}
+            r={valid.length > 40 ? 1.5 : 3}
+            className="chart-dot"
+          />
         ))}
         {valid.length > 0 && (
           <>
@@ -98,7 +122,14 @@ export function BarChart({
             <text x={0} y={18} className="chart-label chart-label-strong">
               {b.label}
             </text>
-            <rect x={labelW} y={4} width={Math.max(w, b.value > 0 ? 2 : 0)} height={row - 10} rx={3} className={`chart-bar ${b.className ?? ''}`} />
+            <rect
+              x={labelW}
+              y={4}
+              width={Math.max(w, b.value > 0 ? 2 : 0)}
+              height={row - 10}
+              rx={3}
+              className={`chart-bar ${b.className ?? ''}`}
+            />
             <text x={labelW + w + 6} y={18} className="chart-label">
               {b.value}
             </text>

@@ -1,10 +1,30 @@
 // Labelled form controls with their error message tied by aria-describedby.
-import { useId, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from 'react';
+import {
+  useId,
+  type InputHTMLAttributes,
+  type ReactNode,
+  type SelectHTMLAttributes,
+  type TextareaHTMLAttributes,
+} from 'react';
 
 interface Common {
   label: string;
   error?: string;
   hint?: ReactNode;
+}
+
+/** The label; a required field's asterisk stays outside it (the control itself says "required"). */
+function Label({ id, label, required }: { id: string; label: string; required?: boolean }) {
+  return (
+    <span className="label-row">
+      <label htmlFor={id}>{label}</label>
+      {required && (
+        <span className="required-mark" aria-hidden="true">
+          *
+        </span>
+      )}
+    </span>
+  );
 }
 
 function Described({ id, error, hint }: { id: string; error?: string; hint?: ReactNode }) {
@@ -31,25 +51,34 @@ export function TextField({ label, error, hint, ...input }: Common & InputHTMLAt
   const id = useId();
   return (
     <div className={`field${error ? ' has-error' : ''}`}>
-      <label htmlFor={id}>
-        {label}
-        {input.required && <span aria-hidden="true"> *</span>}
-      </label>
-      <input id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, error, hint)} {...input} />
+      <Label id={id} label={label} required={input.required} />
+      <input
+        id={id}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(id, error, hint)}
+        {...input}
+      />
       <Described id={id} error={error} hint={hint} />
     </div>
   );
 }
 
-export function TextArea({ label, error, hint, ...input }: Common & TextareaHTMLAttributes<HTMLTextAreaElement>) {
+export function TextArea({
+  label,
+  error,
+  hint,
+  ...input
+}: Common & TextareaHTMLAttributes<HTMLTextAreaElement>) {
   const id = useId();
   return (
     <div className={`field${error ? ' has-error' : ''}`}>
-      <label htmlFor={id}>
-        {label}
-        {input.required && <span aria-hidden="true"> *</span>}
-      </label>
-      <textarea id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, error, hint)} {...input} />
+      <Label id={id} label={label} required={input.required} />
+      <textarea
+        id={id}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(id, error, hint)}
+        {...input}
+      />
       <Described id={id} error={error} hint={hint} />
     </div>
   );
@@ -61,15 +90,20 @@ export function SelectField({
   hint,
   options,
   ...select
-}: Common & SelectHTMLAttributes<HTMLSelectElement> & { options: (string | { value: string; label: string; disabled?: boolean })[] }) {
+}: Common &
+  SelectHTMLAttributes<HTMLSelectElement> & {
+    options: (string | { value: string; label: string; disabled?: boolean })[];
+  }) {
   const id = useId();
   return (
     <div className={`field${error ? ' has-error' : ''}`}>
-      <label htmlFor={id}>
-        {label}
-        {select.required && <span aria-hidden="true"> *</span>}
-      </label>
-      <select id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, error, hint)} {...select}>
+      <Label id={id} label={label} required={select.required} />
+      <select
+        id={id}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(id, error, hint)}
+        {...select}
+      >
         {options.map((o) =>
           typeof o === 'string' ? (
             <option key={o} value={o}>

@@ -56,7 +56,16 @@ export function Score({ value }: { value: number | null | undefined }) {
   const cls = value >= 80 ? 'ok' : value >= 70 ? 'warn' : 'bad';
   return (
     <span className="score">
-      <meter min={0} max={100} low={70} high={80} optimum={100} value={value} aria-hidden="true" className={`meter-${cls}`} />
+      <meter
+        min={0}
+        max={100}
+        low={70}
+        high={80}
+        optimum={100}
+        value={value}
+        aria-hidden="true"
+        className={`meter-${cls}`}
+      />
       <span>{formatScore(value)}</span>
     </span>
   );

@@ -41,15 +41,22 @@ export function Layout({ children }: { children: ReactNode }) {
           <span className="org">{session.organization.name ?? session.organization.slug}</span>
         </div>
         <div className="topbar-right">
-          <span className={`live live-${liveStatus}`} role="status" aria-live="polite" data-testid="live-status">
+          <span
+            className={`live live-${liveStatus}`}
+            role="status"
+            aria-live="polite"
+            data-testid="live-status"
+          >
             {liveStatus === 'live' ? 'Live' : liveStatus === 'connecting' ? 'Connecting…' : 'Offline'}
           </span>
           <span className="user" data-testid="current-user">
             {session.user.email} <span className="badge badge-neutral">{session.role}</span>
           </span>
-          <Link to="/change-password" className="btn btn-link">
-            Change password
-          </Link>
+          {session.method === 'password' && (
+            <Link to="/change-password" className="btn btn-link">
+              Change password
+            </Link>
+          )}
           <button type="button" className="btn btn-secondary" onClick={() => void signOut()}>
             Sign out
           </button>
@@ -79,7 +86,15 @@ export function Layout({ children }: { children: ReactNode }) {
 }
 
 /** Page heading (focus target after navigation) and actions on the right. */
-export function PageHeader({ title, children, sub }: { title: string; children?: ReactNode; sub?: ReactNode }) {
+export function PageHeader({
+  title,
+  children,
+  sub,
+}: {
+  title: string;
+  children?: ReactNode;
+  sub?: ReactNode;
+}) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${title} · AIGOS Control Plane`;

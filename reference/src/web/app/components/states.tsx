@@ -20,11 +20,21 @@ export function Empty({ title, children }: { title: string; children?: ReactNode
   );
 }
 
-export function ErrorState({ error, onRetry, title }: { error: unknown; onRetry?: () => void; title?: string }) {
+export function ErrorState({
+  error,
+  onRetry,
+  title,
+}: {
+  error: unknown;
+  onRetry?: () => void;
+  title?: string;
+}) {
   const forbidden = error instanceof ApiError && error.status === 403;
   return (
     <div className="state state-error" role="alert">
-      <p className="state-title">{title ?? (forbidden ? 'You do not have access to this' : 'Something went wrong')}</p>
+      <p className="state-title">
+        {title ?? (forbidden ? 'You do not have access to this' : 'Something went wrong')}
+      </p>
       <p>{describeError(error)}</p>
       {onRetry && !forbidden && (
         <button type="button" className="btn" onClick={onRetry}>

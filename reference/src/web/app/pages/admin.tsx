@@ -61,8 +61,13 @@ export function AdminPage({ section }: { section: string }) {
 
 function Users() {
   const me = useSession();
-  const list = useResource((s) => get<{ items: Member[]; next: string | null }>('/api/v1/users?limit=200', s), []);
-  const setRole = useAction((u: Member, role: string) => request<Member>(`/api/v1/users/${u.id}`, { method: 'PATCH', json: { role } }));
+  const list = useResource(
+    (s) => get<{ items: Member[]; next: string | null }>('/api/v1/users?limit=200', s),
+    [],
+  );
+  const setRole = useAction((u: Member, role: string) =>
+    request<Member>(`/api/v1/users/${u.id}`, { method: 'PATCH', json: { role } }),
+  );
   const remove = useAction((u: Member) => request(`/api/v1/users/${u.id}`, { method: 'DELETE' }));
   return (
     <>
@@ -123,7 +128,9 @@ function Users() {
                         </>
                       )}
                     </td>
-                    <td>{u.disabled ? 'disabled' : u.mustChangePassword ? 'must change password' : 'active'}</td>
+                    <td>
+                      {u.disabled ? 'disabled' : u.mustChangePassword ? 'must change password' : 'active'}
+                    </td>
                     <td>{formatDate(u.memberSince)}</td>
                     <td>
                       {!self && (
@@ -182,9 +189,28 @@ function CreateUser({ onCreated }: { onCreated: () => void }) {
     <form className="card subform" onSubmit={submit} aria-labelledby="new-user-title">
       <h2 id="new-user-title">Add a member</h2>
       <div className="grid-4">
-        <TextField label="E-mail" type="email" required value={email} onChange={(e) => setEmail(e.target.value)} error={errs.email} />
-        <TextField label="Name" required value={name} onChange={(e) => setName(e.target.value)} error={errs.name} />
-        <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value)} options={ROLES} error={errs.role} />
+        <TextField
+          label="E-mail"
+          type="email"
+          required
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          error={errs.email}
+        />
+        <TextField
+          label="Name"
+          required
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          error={errs.name}
+        />
+        <SelectField
+          label="Role"
+          value={role}
+          onChange={(e) => setRole(e.target.value)}
+          options={ROLES}
+          error={errs.role}
+        />
         <TextField
           label="Initial password"
           type="password"
@@ -210,9 +236,13 @@ function OrganizationSection() {
   const org = useResource((s) => get<Organization>('/api/v1/organization', s), []);
   const [name, setName] = useState<string | undefined>();
   const [domain, setDomain] = useState('');
-  const rename = useAction(() => request<Organization>('/api/v1/organization', { method: 'PATCH', json: { name } }));
+  const rename = useAction(() =>
+    request<Organization>('/api/v1/organization', { method: 'PATCH', json: { name } }),
+  );
   const addDomain = useAction(() => request('/api/v1/organization/domains', { json: { domain } }));
-  const removeDomain = useAction((d: string) => request(`/api/v1/organization/domains/${encodeURIComponent(d)}`, { method: 'DELETE' }));
+  const removeDomain = useAction((d: string) =>
+    request(`/api/v1/organization/domains/${encodeURIComponent(d)}`, { method: 'DELETE' }),
+  );
   if (org.error !== undefined && !org.data) return <ErrorState error={org.error} onRetry={org.reload} />;
   if (!org.data) return <Loading label="Loading the organization…" />;
   const o = org.data;
@@ -240,17 +270,28 @@ function OrganizationSection() {
           <dt>Created</dt>
           <dd>{formatDate(o.createdAt)}</dd>
         </dl>
-        <TextField label="Name" required value={name ?? o.name} onChange={(e) => setName(e.target.value)} error={fieldErrors(rename.error).name} />
+        <TextField
+          label="Name"
+          required
+          value={name ?? o.name}
+          onChange={(e) => setName(e.target.value)}
+          error={fieldErrors(rename.error).name}
+        />
         <InlineError error={rename.error} />
-        <button type="submit" className="btn btn-primary" disabled={rename.busy || name === undefined || name === o.name}>
+        <button
+          type="submit"
+          className="btn btn-primary"
+          disabled={rename.busy || name === undefined || name === o.name}
+        >
           Save name
         </button>
       </form>
       <section className="card" aria-labelledby="domains-title">
         <h2 id="domains-title">Domains</h2>
         <p className="muted">
-          Single sign-on users join the organization whose <em>verified</em> domain matches their e-mail. Domains added here are unverified
-          until an operator verifies them (<code>aigos-admin org add-domain --verified true</code>).
+          Single sign-on users join the organization whose <em>verified</em> domain matches their e-mail.
+          Domains added here are unverified until an operator verifies them (
+          <code>aigos-admin org add-domain --verified true</code>).
         </p>
         {o.domains.length === 0 ? (
           <Empty title="No domains." />
@@ -258,7 +299,10 @@ function OrganizationSection() {
           <ul className="plain-list" data-testid="domains">
             {o.domains.map((d) => (
               <li key={d.domain}>
-                {d.domain} <span className={`badge badge-${d.verified ? 'ok' : 'neutral'}`}>{d.verified ? 'verified' : 'unverified'}</span>{' '}
+                {d.domain}{' '}
+                <span className={`badge badge-${d.verified ? 'ok' : 'neutral'}`}>
+                  {d.verified ? 'verified' : 'unverified'}
+                </span>{' '}
                 <button
                   type="button"
                   className="btn btn-small btn-link"
@@ -285,7 +329,13 @@ function OrganizationSection() {
             }
           }}
         >
-          <TextField label="Add a domain" placeholder="example.com" value={domain} onChange={(e) => setDomain(e.target.value)} error={fieldErrors(addDomain.error).domain} />
+          <TextField
+            label="Add a domain"
+            placeholder="example.com"
+            value={domain}
+            onChange={(e) => setDomain(e.target.value)}
+            error={fieldErrors(addDomain.error).domain}
+          />
           <button type="submit" className="btn" disabled={addDomain.busy || !domain.trim()}>
             Add domain
           </button>
@@ -343,7 +393,13 @@ function ApiKeys() {
                   <td className="small">{k.scopes.join(', ')}</td>
                   <td>{k.expiresAt ? formatDate(k.expiresAt) : 'never'}</td>
                   <td>{formatDate(k.lastUsedAt)}</td>
-                  <td>{k.revokedAt ? <span className="badge badge-bad">revoked</span> : <span className="badge badge-ok">active</span>}</td>
+                  <td>
+                    {k.revokedAt ? (
+                      <span className="badge badge-bad">revoked</span>
+                    ) : (
+                      <span className="badge badge-ok">active</span>
+                    )}
+                  </td>
                   <td>
                     {!k.revokedAt && (
                       <button
@@ -351,7 +407,12 @@ function ApiKeys() {
                         className="btn btn-small btn-danger"
                         disabled={revoke.busy}
                         onClick={async () => {
-                          if (!window.confirm(`Revoke the API key ${k.name}? Programs using it stop working at once.`)) return;
+                          if (
+                            !window.confirm(
+                              `Revoke the API key ${k.name}? Programs using it stop working at once.`,
+                            )
+                          )
+                            return;
                           await revoke.run(k);
                           list.reload();
                         }}
@@ -402,8 +463,21 @@ function CreateKey({ onCreated }: { onCreated: () => void }) {
     >
       <h2 id="new-key-title">Create an API key</h2>
       <div className="grid-3">
-        <TextField label="Name" required value={name} onChange={(e) => setName(e.target.value)} error={errs.name} hint="What uses it, e.g. CI scanner." />
-        <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value)} options={ROLES} error={errs.role} />
+        <TextField
+          label="Name"
+          required
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          error={errs.name}
+          hint="What uses it, e.g. CI scanner."
+        />
+        <SelectField
+          label="Role"
+          value={role}
+          onChange={(e) => setRole(e.target.value)}
+          options={ROLES}
+          error={errs.role}
+        />
         <SelectField
           label="Expires"
           value={days}
@@ -420,7 +494,8 @@ function CreateKey({ onCreated }: { onCreated: () => void }) {
       <fieldset className="scopes">
         <legend>Scopes</legend>
         <label className="checkbox">
-          <input type="checkbox" checked={all} onChange={(e) => setAll(e.target.checked)} /> All scopes (<code>*</code>)
+          <input type="checkbox" checked={all} onChange={(e) => setAll(e.target.checked)} /> All scopes (
+          <code>*</code>)
         </label>
         {!all &&
           SCOPES.map((s) => (
@@ -428,7 +503,9 @@ function CreateKey({ onCreated }: { onCreated: () => void }) {
               <input
                 type="checkbox"
                 checked={scopes.includes(s)}
-                onChange={(e) => setScopes((prev) => (e.target.checked ? [...prev, s] : prev.filter((x) => x !== s)))}
+                onChange={(e) =>
+                  setScopes((prev) => (e.target.checked ? [...prev, s] : prev.filter((x) => x !== s)))
+                }
               />{' '}
               {s}
             </label>
@@ -442,13 +519,18 @@ function CreateKey({ onCreated }: { onCreated: () => void }) {
           ))}
       </fieldset>
       {Object.keys(errs).length === 0 && <InlineError error={create.error} />}
-      <button type="submit" className="btn btn-primary" disabled={create.busy || (!all && scopes.length === 0)}>
+      <button
+        type="submit"
+        className="btn btn-primary"
+        disabled={create.busy || (!all && scopes.length === 0)}
+      >
         {create.busy ? 'Creating…' : 'Create key'}
       </button>
       {secret && (
         <div className="secret-once" role="status" data-testid="new-api-key">
           <p className="warning">
-            This is the only time the key <strong>{secret.name}</strong> is shown. Copy it now; it cannot be retrieved later.
+            This is the only time the key <strong>{secret.name}</strong> is shown. Copy it now; it cannot be
+            retrieved later.
           </p>
           <div className="search-row">
             <TextField label="API key" readOnly value={secret.key} onFocus={(e) => e.target.select()} />

@@ -29,7 +29,10 @@ const EVIDENCE_KINDS = [
 export function AssetDetailPage({ id }: { id: string }) {
   const path = `/api/v1/assets/${encodeURIComponent(id)}`;
   const asset = useResource((s) => get<Asset>(path, s), [id]);
-  const compliance = useResource((s) => get<AssetComplianceDetail>(`/api/v1/compliance/assets/${encodeURIComponent(id)}`, s), [id]);
+  const compliance = useResource(
+    (s) => get<AssetComplianceDetail>(`/api/v1/compliance/assets/${encodeURIComponent(id)}`, s),
+    [id],
+  );
   const reloadAsset = asset.reload;
   const reloadCompliance = compliance.reload;
   const refresh = useThrottled(
@@ -39,7 +42,10 @@ export function AssetDetailPage({ id }: { id: string }) {
     }, [reloadAsset, reloadCompliance]),
     100,
   );
-  useLive('compliance', useCallback(() => refresh(), [refresh]));
+  useLive(
+    'compliance',
+    useCallback(() => refresh(), [refresh]),
+  );
 
   if (asset.error !== undefined && !asset.data)
     return (
@@ -47,7 +53,11 @@ export function AssetDetailPage({ id }: { id: string }) {
         <PageHeader title="Asset" />
         <ErrorState
           error={asset.error}
-          title={asset.error instanceof ApiError && asset.error.status === 404 ? 'This asset does not exist' : undefined}
+          title={
+            asset.error instanceof ApiError && asset.error.status === 404
+              ? 'This asset does not exist'
+              : undefined
+          }
           onRetry={asset.reload}
         />
         <Link to="/assets">Back to the assets</Link>
@@ -81,7 +91,11 @@ export function AssetDetailPage({ id }: { id: string }) {
       </div>
       <section className="card" aria-labelledby="controls-title">
         <h2 id="controls-title">Controls</h2>
-        {compliance.data ? <Controls c={compliance.data} /> : compliance.error !== undefined ? null : <Loading />}
+        {compliance.data ? (
+          <Controls c={compliance.data} />
+        ) : compliance.error !== undefined ? null : (
+          <Loading />
+        )}
       </section>
       <EvidenceSection asset={a} controls={compliance.data} onChanged={refresh} />
       <EventsSection assetId={a.id} />
@@ -95,7 +109,8 @@ function Lifecycle({ asset, onChanged }: { asset: Asset; onChanged: () => void }
     request(`/api/v1/assets/${encodeURIComponent(asset.id)}/lifecycle`, { json: { status } }),
   );
   if (!canEdit) return null;
-  const next = asset.status === 'draft' ? 'registered' : asset.status === 'registered' ? 'retired' : undefined;
+  const next =
+    asset.status === 'draft' ? 'registered' : asset.status === 'registered' ? 'retired' : undefined;
   if (!next) return null;
   return (
     <div className="inline-actions">
@@ -104,7 +119,11 @@ function Lifecycle({ asset, onChanged }: { asset: Asset; onChanged: () => void }
         className={`btn ${next === 'retired' ? 'btn-danger' : 'btn-primary'}`}
         disabled={act.busy}
         onClick={async () => {
-          if (next === 'retired' && !window.confirm(`Retire ${asset.name}? A retired asset can no longer change.`)) return;
+          if (
+            next === 'retired' &&
+            !window.confirm(`Retire ${asset.name}? A retired asset can no longer change.`)
+          )
+            return;
           if (await act.run(next)) onChanged();
         }}
       >
@@ -170,7 +189,13 @@ function CardSummary({ a }: { a: Asset }) {
 
 function ComplianceHeadline({ c }: { c: AssetComplianceDetail }) {
   return (
-    <div data-testid="asset-compliance" data-score={c.score ?? ''} data-evaluated-at={c.evaluatedAt ?? ''} data-gaps={c.gaps} data-passed={c.passed}>
+    <div
+      data-testid="asset-compliance"
+      data-score={c.score ?? ''}
+      data-evaluated-at={c.evaluatedAt ?? ''}
+      data-gaps={c.gaps}
+      data-passed={c.passed}
+    >
       <p className="big-score">
         <Score value={c.score} />
       </p>
@@ -196,8 +221,8 @@ function Controls({ c }: { c: AssetComplianceDetail }) {
   return (
     <>
       <label className="checkbox">
-        <input type="checkbox" checked={showNa} onChange={(e) => setShowNa(e.target.checked)} /> Show controls that do not apply (
-        {c.notApplicable})
+        <input type="checkbox" checked={showNa} onChange={(e) => setShowNa(e.target.checked)} /> Show controls
+        that do not apply ({c.notApplicable})
       </label>
       <div className="table-wrap">
         <table className="table" data-testid="controls-table">
@@ -213,7 +238,11 @@ function Controls({ c }: { c: AssetComplianceDetail }) {
           </thead>
           <tbody>
             {rows.map((r) => (
-              <tr key={`${r.packId}/${r.controlId}`} data-control={`${r.packId}/${r.controlId}`} data-status={r.applicable ? r.status : 'n/a'}>
+              <tr
+                key={`${r.packId}/${r.controlId}`}
+                data-control={`${r.packId}/${r.controlId}`}
+                data-status={r.applicable ? r.status : 'n/a'}
+              >
                 <td>{r.packId}</td>
                 <td>
                   <strong>{r.ref}</strong> {r.title}
@@ -236,7 +265,21 @@ function CertificateStatus({ assetId }: { assetId: string }) {
   const certs = useResource(
     (s) =>
       graphql<{ certificates: { certificates: Certificate[]; total: number } | null }>(
-        `query AssetCertificates($assetId: String) { certificates(assetId: $assetId, limit: 5) { total certificates { id serial status governanceLevel notAfter complianceScore } } }`,
+        `
+          query AssetCertificates($assetId: String) {
+            certificates(assetId: $assetId, limit: 5) {
+              total
+              certificates {
+                id
+                serial
+                status
+                governanceLevel
+                notAfter
+                complianceScore
+              }
+            }
+          }
+        `,
         { assetId },
         s,
       ),
@@ -251,13 +294,15 @@ function CertificateStatus({ assetId }: { assetId: string }) {
         <Loading label="Checking certificates…" />
       ) : !certs.data.certificates?.certificates.length ? (
         <p>
-          No certificate issued. <Link to={`/certificates?assetId=${encodeURIComponent(assetId)}`}>Certificates</Link>
+          No certificate issued.{' '}
+          <Link to={`/certificates?assetId=${encodeURIComponent(assetId)}`}>Certificates</Link>
         </p>
       ) : (
         <ul className="plain-list">
           {certs.data.certificates.certificates.map((c) => (
             <li key={c.id}>
-              <StatusBadge status={c.status} /> {c.governanceLevel}, serial <code>{shortHash(c.serial, 16)}</code>, valid until {formatDate(c.notAfter)}
+              <StatusBadge status={c.status} /> {c.governanceLevel}, serial{' '}
+              <code>{shortHash(c.serial, 16)}</code>, valid until {formatDate(c.notAfter)}
             </li>
           ))}
         </ul>
@@ -266,10 +311,21 @@ function CertificateStatus({ assetId }: { assetId: string }) {
   );
 }
 
-function EvidenceSection({ asset, controls, onChanged }: { asset: Asset; controls?: AssetComplianceDetail; onChanged: () => void }) {
+function EvidenceSection({
+  asset,
+  controls,
+  onChanged,
+}: {
+  asset: Asset;
+  controls?: AssetComplianceDetail;
+  onChanged: () => void;
+}) {
   const canEdit = useCan('editor');
   const canDelete = useCan('admin');
-  const list = useResource((s) => get<{ items: Evidence[] }>(`/api/v1/assets/${encodeURIComponent(asset.id)}/evidence`, s), [asset.id]);
+  const list = useResource(
+    (s) => get<{ items: Evidence[] }>(`/api/v1/assets/${encodeURIComponent(asset.id)}/evidence`, s),
+    [asset.id],
+  );
   const [kind, setKind] = useState('risk-assessment');
   const [control, setControl] = useState('');
   const [description, setDescription] = useState('');
@@ -286,7 +342,11 @@ function EvidenceSection({ asset, controls, onChanged }: { asset: Asset; control
     setDone(undefined);
     const file = fileRef.current?.files?.[0];
     if (!file) {
-      upload.setError(new ApiError(400, 'VALIDATION_FAILED', 'Choose a file to upload.', [{ path: 'file', message: 'choose a file' }]));
+      upload.setError(
+        new ApiError(400, 'VALIDATION_FAILED', 'Choose a file to upload.', [
+          { path: 'file', message: 'choose a file' },
+        ]),
+      );
       return;
     }
     const form = new FormData();
@@ -386,7 +446,14 @@ function EvidenceSection({ asset, controls, onChanged }: { asset: Asset; control
           <div className="grid-3">
             <div className={`field${errs.kind ? ' has-error' : ''}`}>
               <label htmlFor="evidence-kind">Kind</label>
-              <input id="evidence-kind" list="evidence-kinds" value={kind} onChange={(e) => setKind(e.target.value)} required aria-invalid={errs.kind ? true : undefined} />
+              <input
+                id="evidence-kind"
+                list="evidence-kinds"
+                value={kind}
+                onChange={(e) => setKind(e.target.value)}
+                required
+                aria-invalid={errs.kind ? true : undefined}
+              />
               <datalist id="evidence-kinds">
                 {EVIDENCE_KINDS.map((k) => (
                   <option key={k} value={k} />
@@ -399,13 +466,30 @@ function EvidenceSection({ asset, controls, onChanged }: { asset: Asset; control
               value={control}
               onChange={(e) => setControl(e.target.value)}
               error={errs.controlId}
-              options={[{ value: '', label: 'Any control of this kind' }, ...applicable.map((r) => ({ value: `${r.packId}/${r.controlId}`, label: `${r.packId}: ${r.ref} ${r.title}` }))]}
+              options={[
+                { value: '', label: 'Any control of this kind' },
+                ...applicable.map((r) => ({
+                  value: `${r.packId}/${r.controlId}`,
+                  label: `${r.packId}: ${r.ref} ${r.title}`,
+                })),
+              ]}
             />
-            <TextField label="Description" value={description} onChange={(e) => setDescription(e.target.value)} error={errs.description} />
+            <TextField
+              label="Description"
+              value={description}
+              onChange={(e) => setDescription(e.target.value)}
+              error={errs.description}
+            />
           </div>
           <div className={`field${errs.file ? ' has-error' : ''}`}>
             <label htmlFor="evidence-file">File</label>
-            <input id="evidence-file" type="file" ref={fileRef} required accept=".pdf,.png,.jpg,.jpeg,.txt,.md,.csv,.json,.yaml,.yml,.docx,.xlsx" />
+            <input
+              id="evidence-file"
+              type="file"
+              ref={fileRef}
+              required
+              accept=".pdf,.png,.jpg,.jpeg,.txt,.md,.csv,.json,.yaml,.yml,.docx,.xlsx"
+            />
             <span className="hint">PDF, image, text, Markdown, CSV, JSON, YAML or Office documents.</span>
             {errs.file && <span className="field-error">{errs.file}</span>}
           </div>
@@ -421,7 +505,11 @@ function EvidenceSection({ asset, controls, onChanged }: { asset: Asset; control
 }
 
 function EventsSection({ assetId }: { assetId: string }) {
-  const events = useResource((s) => get<{ events: GovernanceEvent[]; total: number }>(`/api/v1/events${qs({ assetId, limit: 10 })}`, s), [assetId]);
+  const events = useResource(
+    (s) =>
+      get<{ events: GovernanceEvent[]; total: number }>(`/api/v1/events${qs({ assetId, limit: 10 })}`, s),
+    [assetId],
+  );
   const reload = useThrottled(events.reload, 200);
   useLive(
     'events',

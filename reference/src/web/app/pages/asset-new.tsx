@@ -43,9 +43,11 @@ export function AssetNewPage() {
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const errs = fieldErrors(error);
-  const set = (f: Field) => (e: { target: { value: string } }) => setV((p) => ({ ...p, [f]: e.target.value }));
+  const set = (f: Field) => (e: { target: { value: string } }) =>
+    setV((p) => ({ ...p, [f]: e.target.value }));
   const opt = (s: string) => (s.trim() ? s.trim() : undefined);
-  const fieldError = (f: Field) => errs[f] ?? Object.entries(errs).find(([k]) => k.startsWith(`${f}[`) || k.startsWith(`${f}.`))?.[1];
+  const fieldError = (f: Field) =>
+    errs[f] ?? Object.entries(errs).find(([k]) => k.startsWith(`${f}[`) || k.startsWith(`${f}.`))?.[1];
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -62,13 +64,20 @@ export function AssetNewPage() {
         model: opt(v['technical.model']),
         provider: opt(v['technical.provider']),
       },
-      classification: { riskLevel: v['classification.riskLevel'], rationale: opt(v['classification.rationale']) },
+      classification: {
+        riskLevel: v['classification.riskLevel'],
+        rationale: opt(v['classification.rationale']),
+      },
       jurisdictions: v.jurisdictions
         .split(/[,\s]+/)
         .map((j) => j.trim())
         .filter(Boolean),
       goldenThread: v['goldenThread.ref'].trim()
-        ? { system: v['goldenThread.system'], ref: v['goldenThread.ref'].trim(), url: opt(v['goldenThread.url']) }
+        ? {
+            system: v['goldenThread.system'],
+            ref: v['goldenThread.ref'].trim(),
+            url: opt(v['goldenThread.url']),
+          }
         : undefined,
     };
     try {
@@ -82,11 +91,21 @@ export function AssetNewPage() {
     }
   };
 
-  const placed = new Set(Object.keys(errs).filter((k) => FIELDS.some((f) => k === f || k.startsWith(`${f}[`) || k.startsWith(`${f}.`))));
-  const unplaced = error instanceof ApiError ? error.details.filter((d) => !d.path || !placed.has(d.path.replace(/^body\./, ''))) : [];
+  const placed = new Set(
+    Object.keys(errs).filter((k) =>
+      FIELDS.some((f) => k === f || k.startsWith(`${f}[`) || k.startsWith(`${f}.`)),
+    ),
+  );
+  const unplaced =
+    error instanceof ApiError
+      ? error.details.filter((d) => !d.path || !placed.has(d.path.replace(/^body\./, '')))
+      : [];
   return (
     <div className="page">
-      <PageHeader title="Register an asset" sub="An asset card describes one AI system: who owns it, what it is, and how risky it is.">
+      <PageHeader
+        title="Register an asset"
+        sub="An asset card describes one AI system: who owns it, what it is, and how risky it is."
+      >
         <Link to="/assets" className="btn btn-link">
           Cancel
         </Link>
@@ -101,24 +120,76 @@ export function AssetNewPage() {
         <fieldset>
           <legend>The system</legend>
           <TextField label="Name" required value={v.name} onChange={set('name')} error={fieldError('name')} />
-          <TextField label="Asset id" hint="Optional; generated when empty (aigrc-YYYY-xxxxxxxx)." value={v.id} onChange={set('id')} error={fieldError('id')} />
-          <TextArea label="Description (intended purpose)" rows={3} value={v.description} onChange={set('description')} error={fieldError('description')} />
+          <TextField
+            label="Asset id"
+            hint="Optional; generated when empty (aigrc-YYYY-xxxxxxxx)."
+            value={v.id}
+            onChange={set('id')}
+            error={fieldError('id')}
+          />
+          <TextArea
+            label="Description (intended purpose)"
+            rows={3}
+            value={v.description}
+            onChange={set('description')}
+            error={fieldError('description')}
+          />
         </fieldset>
         <fieldset>
           <legend>Owner</legend>
           <div className="grid-3">
-            <TextField label="Owner name" required value={v['owner.name']} onChange={set('owner.name')} error={fieldError('owner.name')} />
-            <TextField label="Owner e-mail" type="email" required value={v['owner.email']} onChange={set('owner.email')} error={fieldError('owner.email')} />
-            <TextField label="Team" value={v['owner.team']} onChange={set('owner.team')} error={fieldError('owner.team')} />
+            <TextField
+              label="Owner name"
+              required
+              value={v['owner.name']}
+              onChange={set('owner.name')}
+              error={fieldError('owner.name')}
+            />
+            <TextField
+              label="Owner e-mail"
+              type="email"
+              required
+              value={v['owner.email']}
+              onChange={set('owner.email')}
+              error={fieldError('owner.email')}
+            />
+            <TextField
+              label="Team"
+              value={v['owner.team']}
+              onChange={set('owner.team')}
+              error={fieldError('owner.team')}
+            />
           </div>
         </fieldset>
         <fieldset>
           <legend>Technical profile</legend>
           <div className="grid-3">
-            <SelectField label="Type" required options={['model', 'agent', 'api_client', 'framework', 'pipeline']} value={v['technical.type']} onChange={set('technical.type')} error={fieldError('technical.type')} />
-            <TextField label="Framework" value={v['technical.framework']} onChange={set('technical.framework')} error={fieldError('technical.framework')} />
-            <TextField label="Model" value={v['technical.model']} onChange={set('technical.model')} error={fieldError('technical.model')} />
-            <TextField label="Provider" value={v['technical.provider']} onChange={set('technical.provider')} error={fieldError('technical.provider')} />
+            <SelectField
+              label="Type"
+              required
+              options={['model', 'agent', 'api_client', 'framework', 'pipeline']}
+              value={v['technical.type']}
+              onChange={set('technical.type')}
+              error={fieldError('technical.type')}
+            />
+            <TextField
+              label="Framework"
+              value={v['technical.framework']}
+              onChange={set('technical.framework')}
+              error={fieldError('technical.framework')}
+            />
+            <TextField
+              label="Model"
+              value={v['technical.model']}
+              onChange={set('technical.model')}
+              error={fieldError('technical.model')}
+            />
+            <TextField
+              label="Provider"
+              value={v['technical.provider']}
+              onChange={set('technical.provider')}
+              error={fieldError('technical.provider')}
+            />
           </div>
         </fieldset>
         <fieldset>
@@ -140,7 +211,13 @@ export function AssetNewPage() {
               error={fieldError('jurisdictions')}
             />
           </div>
-          <TextArea label="Rationale" rows={2} value={v['classification.rationale']} onChange={set('classification.rationale')} error={fieldError('classification.rationale')} />
+          <TextArea
+            label="Rationale"
+            rows={2}
+            value={v['classification.rationale']}
+            onChange={set('classification.rationale')}
+            error={fieldError('classification.rationale')}
+          />
         </fieldset>
         <fieldset>
           <legend>Golden thread (business authorization)</legend>
@@ -152,8 +229,20 @@ export function AssetNewPage() {
               onChange={set('goldenThread.system')}
               error={fieldError('goldenThread.system')}
             />
-            <TextField label="Ticket" hint="e.g. PROJ-1234; leave empty if none." value={v['goldenThread.ref']} onChange={set('goldenThread.ref')} error={fieldError('goldenThread.ref')} />
-            <TextField label="Ticket URL" type="url" value={v['goldenThread.url']} onChange={set('goldenThread.url')} error={fieldError('goldenThread.url')} />
+            <TextField
+              label="Ticket"
+              hint="e.g. PROJ-1234; leave empty if none."
+              value={v['goldenThread.ref']}
+              onChange={set('goldenThread.ref')}
+              error={fieldError('goldenThread.ref')}
+            />
+            <TextField
+              label="Ticket URL"
+              type="url"
+              value={v['goldenThread.url']}
+              onChange={set('goldenThread.url')}
+              error={fieldError('goldenThread.url')}
+            />
           </div>
         </fieldset>
         <div className="form-actions">

@@ -50,11 +50,16 @@ export function AssetsPage() {
     [key, cursor],
   );
   const reload = useThrottled(list.reload, 150);
-  useLive('compliance', useCallback(() => reload(), [reload]));
+  useLive(
+    'compliance',
+    useCallback(() => reload(), [reload]),
+  );
 
   const go = (next: Partial<typeof filters>, c?: string) => {
     const merged = { ...filters, ...next };
-    navigate(`/assets${qs({ ...merged, sort: merged.sort === '-createdAt' ? undefined : merged.sort, cursor: c })}`);
+    navigate(
+      `/assets${qs({ ...merged, sort: merged.sort === '-createdAt' ? undefined : merged.sort, cursor: c })}`,
+    );
   };
   const setFilter = (k: keyof typeof filters, v: string) => {
     setHistory([]);
@@ -80,15 +85,36 @@ export function AssetsPage() {
         <div className="field">
           <label htmlFor="asset-search">Search</label>
           <div className="search-row">
-            <input id="asset-search" type="search" placeholder="Name, description, owner…" value={search} onChange={(e) => setSearch(e.target.value)} />
+            <input
+              id="asset-search"
+              type="search"
+              placeholder="Name, description, owner…"
+              value={search}
+              onChange={(e) => setSearch(e.target.value)}
+            />
             <button type="submit" className="btn">
               Search
             </button>
           </div>
         </div>
-        <FilterSelect label="Risk level" value={filters.riskLevel} options={RISKS} onChange={(v) => setFilter('riskLevel', v)} />
-        <FilterSelect label="Status" value={filters.status} options={STATUSES} onChange={(v) => setFilter('status', v)} />
-        <FilterSelect label="Type" value={filters.type} options={TYPES} onChange={(v) => setFilter('type', v)} />
+        <FilterSelect
+          label="Risk level"
+          value={filters.riskLevel}
+          options={RISKS}
+          onChange={(v) => setFilter('riskLevel', v)}
+        />
+        <FilterSelect
+          label="Status"
+          value={filters.status}
+          options={STATUSES}
+          onChange={(v) => setFilter('status', v)}
+        />
+        <FilterSelect
+          label="Type"
+          value={filters.type}
+          options={TYPES}
+          onChange={(v) => setFilter('type', v)}
+        />
         <div className="field">
           <label htmlFor="asset-sort">Sort</label>
           <select id="asset-sort" value={filters.sort} onChange={(e) => setFilter('sort', e.target.value)}>
@@ -185,7 +211,17 @@ export function AssetsPage() {
   );
 }
 
-function FilterSelect({ label, value, options, onChange }: { label: string; value: string; options: string[]; onChange: (v: string) => void }) {
+function FilterSelect({
+  label,
+  value,
+  options,
+  onChange,
+}: {
+  label: string;
+  value: string;
+  options: string[];
+  onChange: (v: string) => void;
+}) {
   const id = `filter-${label.toLowerCase().replace(/\s+/g, '-')}`;
   return (
     <div className="field">

@@ -15,7 +15,11 @@ export function AuditPage() {
   const [actionInput, setActionInput] = useState('');
   const cursor = before[before.length - 1];
   const list = useResource(
-    (s) => get<{ items: AuditRecord[]; nextBefore: number | null }>(`/api/v1/audit${qs({ limit: 50, before: cursor, action })}`, s),
+    (s) =>
+      get<{ items: AuditRecord[]; nextBefore: number | null }>(
+        `/api/v1/audit${qs({ limit: 50, before: cursor, action })}`,
+        s,
+      ),
     [cursor, action],
   );
   const verify = useResource((s) => get<ChainVerification>('/api/v1/audit/verify', s), []);
@@ -37,7 +41,10 @@ export function AuditPage() {
 
   return (
     <div className="page">
-      <PageHeader title="Audit log" sub="Every change in this organization, hash-chained so that a removed or altered entry shows.">
+      <PageHeader
+        title="Audit log"
+        sub="Every change in this organization, hash-chained so that a removed or altered entry shows."
+      >
         <a className="btn" href="/api/v1/audit/export" download="audit-trail.ndjson">
           Export (NDJSON)
         </a>
@@ -50,12 +57,14 @@ export function AuditPage() {
           <Loading label="Verifying the chain…" />
         ) : verify.data.ok ? (
           <p className="chain-ok" data-chain="verified" role="status">
-            <span className="badge badge-ok">verified</span> {verify.data.entries} entries, head #{verify.data.headSeq ?? 0}{' '}
-            <code>{shortHash(verify.data.headHash, 16)}</code> ({verify.data.algorithm})
+            <span className="badge badge-ok">verified</span> {verify.data.entries} entries, head #
+            {verify.data.headSeq ?? 0} <code>{shortHash(verify.data.headHash, 16)}</code> (
+            {verify.data.algorithm})
           </p>
         ) : (
           <p className="chain-broken" data-chain="broken" role="alert">
-            <span className="badge badge-bad">broken</span> at entry #{verify.data.firstBroken?.seq}: {verify.data.firstBroken?.message}
+            <span className="badge badge-bad">broken</span> at entry #{verify.data.firstBroken?.seq}:{' '}
+            {verify.data.firstBroken?.message}
           </p>
         )}
         <button type="button" className="btn" onClick={verify.reload} disabled={verify.loading}>
@@ -67,7 +76,12 @@ export function AuditPage() {
         <div className="field">
           <label htmlFor="audit-action">Action</label>
           <div className="search-row">
-            <input id="audit-action" placeholder="e.g. asset.created" value={actionInput} onChange={(e) => setActionInput(e.target.value)} />
+            <input
+              id="audit-action"
+              placeholder="e.g. asset.created"
+              value={actionInput}
+              onChange={(e) => setActionInput(e.target.value)}
+            />
             <button type="submit" className="btn">
               Filter
             </button>
@@ -137,7 +151,12 @@ export function AuditPage() {
             </tbody>
           </table>
           <nav className="pager" aria-label="Pages">
-            <button type="button" className="btn" disabled={before.length === 0} onClick={() => setBefore((b) => b.slice(0, -1))}>
+            <button
+              type="button"
+              className="btn"
+              disabled={before.length === 0}
+              onClick={() => setBefore((b) => b.slice(0, -1))}
+            >
               Newer
             </button>
             <button

@@ -14,7 +14,16 @@ import { useCan } from '../session';
 import type { Asset, Certificate } from '../types';
 
 const LEVELS = ['BRONZE', 'SILVER', 'GOLD', 'PLATINUM'];
-const REASONS = ['unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'privilegeWithdrawn', 'aACompromise'];
+const REASONS = [
+  'unspecified',
+  'keyCompromise',
+  'cACompromise',
+  'affiliationChanged',
+  'superseded',
+  'cessationOfOperation',
+  'privilegeWithdrawn',
+  'aACompromise',
+];
 const PAGE = 20;
 
 interface CaStatus extends Certificate {
@@ -44,7 +53,27 @@ export function CertificatesPage() {
   const list = useResource(
     (s) =>
       graphql<{ certificates: { certificates: Certificate[]; total: number } | null }>(
-        `query Certificates($limit: Int, $offset: Int) { certificates(limit: $limit, offset: $offset) { total certificates { id assetId serial subject governanceLevel complianceScore status notBefore notAfter issuedAt revokedAt revocationReason } } }`,
+        `
+          query Certificates($limit: Int, $offset: Int) {
+            certificates(limit: $limit, offset: $offset) {
+              total
+              certificates {
+                id
+                assetId
+                serial
+                subject
+                governanceLevel
+                complianceScore
+                status
+                notBefore
+                notAfter
+                issuedAt
+                revokedAt
+                revocationReason
+              }
+            }
+          }
+        `,
         { limit: PAGE, offset },
         s,
       ),
@@ -53,7 +82,10 @@ export function CertificatesPage() {
   const page = list.data?.certificates;
   return (
     <div className="page">
-      <PageHeader title="Certificates" sub="Certified Governed Agent (CGA) certificates issued to compliant assets." />
+      <PageHeader
+        title="Certificates"
+        sub="Certified Governed Agent (CGA) certificates issued to compliant assets."
+      />
       {canEdit && <IssueForm initialAsset={query.get('assetId') ?? ''} onIssued={list.reload} />}
       <StatusCheck />
       {list.error !== undefined && !list.data ? (
@@ -94,7 +126,11 @@ export function CertificatesPage() {
                   </td>
                   <td>
                     <StatusBadge status={c.status} />
-                    {c.revokedAt && <div className="muted small">{c.revocationReason} {formatDate(c.revokedAt)}</div>}
+                    {c.revokedAt && (
+                      <div className="muted small">
+                        {c.revocationReason} {formatDate(c.revokedAt)}
+                      </div>
+                    )}
                   </td>
                   <td>{formatDate(c.notAfter)}</td>
                   {canEdit && <td>{c.status === 'active' && <Revoke cert={c} onRevoked={list.reload} />}</td>}
@@ -103,13 +139,23 @@ export function CertificatesPage() {
             </tbody>
           </table>
           <nav className="pager" aria-label="Pages">
-            <button type="button" className="btn" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+            <button
+              type="button"
+              className="btn"
+              disabled={offset === 0}
+              onClick={() => setOffset(Math.max(0, offset - PAGE))}
+            >
               Previous
             </button>
             <span className="muted">
               {offset + 1}–{offset + page.certificates.length} of {page.total}
             </span>
-            <button type="button" className="btn" disabled={offset + PAGE >= page.total} onClick={() => setOffset(offset + PAGE)}>
+            <button
+              type="button"
+              className="btn"
+              disabled={offset + PAGE >= page.total}
+              onClick={() => setOffset(offset + PAGE)}
+            >
               Next
             </button>
           </nav>
@@ -120,12 +166,18 @@ export function CertificatesPage() {
 }
 
 function IssueForm({ initialAsset, onIssued }: { initialAsset: string; onIssued: () => void }) {
-  const assets = useResource((s) => get<{ items: Asset[] }>('/api/v1/assets?limit=200&status=registered&sort=name', s), []);
+  const assets = useResource(
+    (s) => get<{ items: Asset[] }>('/api/v1/assets?limit=200&status=registered&sort=name', s),
+    [],
+  );
   const [assetId, setAssetId] = useState(initialAsset);
   const [level, setLevel] = useState('BRONZE');
   const [issued, setIssued] = useState<Issued | undefined>();
   const issue = useAction(() =>
-    request<Issued>('/ca/api/v1/certificates/sign', { json: { agent: { assetId, governanceLevel: level } }, sessionBound: false }),
+    request<Issued>('/ca/api/v1/certificates/sign', {
+      json: { agent: { assetId, governanceLevel: level } },
+      sessionBound: false,
+    }),
   );
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -143,7 +195,9 @@ function IssueForm({ initialAsset, onIssued }: { initialAsset: string; onIssued:
   return (
     <form className="card subform" onSubmit={submit} aria-labelledby="issue-title">
       <h2 id="issue-title">Issue a certificate</h2>
-      <p className="muted">Only registered assets whose compliance score meets the CA's threshold are certified; the CA checks.</p>
+      <p className="muted">
+        Only registered assets whose compliance score meets the CA's threshold are certified; the CA checks.
+      </p>
       {assets.error !== undefined && <ErrorState error={assets.error} onRetry={assets.reload} />}
       <div className="grid-3">
         <SelectField
@@ -151,9 +205,24 @@ function IssueForm({ initialAsset, onIssued }: { initialAsset: string; onIssued:
           required
           value={assetId}
           onChange={(e) => setAssetId(e.target.value)}
-          options={[{ value: '', label: assets.data ? (options.length ? 'Choose a registered asset' : 'No registered assets') : 'Loading…' }, ...options]}
+          options={[
+            {
+              value: '',
+              label: assets.data
+                ? options.length
+                  ? 'Choose a registered asset'
+                  : 'No registered assets'
+                : 'Loading…',
+            },
+            ...options,
+          ]}
         />
-        <SelectField label="Governance level" value={level} onChange={(e) => setLevel(e.target.value)} options={LEVELS} />
+        <SelectField
+          label="Governance level"
+          value={level}
+          onChange={(e) => setLevel(e.target.value)}
+          options={LEVELS}
+        />
       </div>
       {issue.error !== undefined && (
         <p className="inline-error" role="alert">
@@ -166,12 +235,15 @@ function IssueForm({ initialAsset, onIssued }: { initialAsset: string; onIssued:
       {issued && (
         <div className="secret-once" role="status">
           <p>
-            Certificate <code>{issued.serial}</code> issued for {issued.assetId}, valid until {formatDate(issued.notAfter)}.
+            Certificate <code>{issued.serial}</code> issued for {issued.assetId}, valid until{' '}
+            {formatDate(issued.notAfter)}.
           </p>
           <TextField label="Certificate (PEM)" readOnly value={issued.certificate} />
           {issued.privateKey && (
             <>
-              <p className="warning">The private key is shown only now. Store it securely; the control plane keeps no copy.</p>
+              <p className="warning">
+                The private key is shown only now. Store it securely; the control plane keeps no copy.
+              </p>
               <TextField label="Private key (PEM)" readOnly value={issued.privateKey} />
             </>
           )}
@@ -185,7 +257,9 @@ function StatusCheck() {
   const [idOrSerial, setIdOrSerial] = useState('');
   const [status, setStatus] = useState<CaStatus | undefined>();
   const check = useAction(() =>
-    request<CaStatus>(`/ca/api/v1/certificates/${encodeURIComponent(idOrSerial.trim())}/status`, { sessionBound: false }),
+    request<CaStatus>(`/ca/api/v1/certificates/${encodeURIComponent(idOrSerial.trim())}/status`, {
+      sessionBound: false,
+    }),
   );
   return (
     <form
@@ -200,7 +274,12 @@ function StatusCheck() {
     >
       <h2 id="status-title">Check a certificate's status</h2>
       <div className="search-row">
-        <TextField label="Certificate id or serial" value={idOrSerial} onChange={(e) => setIdOrSerial(e.target.value)} required />
+        <TextField
+          label="Certificate id or serial"
+          value={idOrSerial}
+          onChange={(e) => setIdOrSerial(e.target.value)}
+          required
+        />
         <button type="submit" className="btn" disabled={check.busy || !idOrSerial.trim()}>
           Check
         </button>
@@ -212,7 +291,8 @@ function StatusCheck() {
       )}
       {status && (
         <Notice>
-          <StatusBadge status={status.status} /> {status.assetId}, {status.governanceLevel}, valid {formatDate(status.notBefore)} – {formatDate(status.notAfter)}
+          <StatusBadge status={status.status} /> {status.assetId}, {status.governanceLevel}, valid{' '}
+          {formatDate(status.notBefore)} – {formatDate(status.notAfter)}
           {status.revokedAt ? `, revoked ${formatDate(status.revokedAt)} (${status.revocationReason})` : ''}
         </Notice>
       )}
@@ -223,7 +303,9 @@ function StatusCheck() {
 function Revoke({ cert, onRevoked }: { cert: Certificate; onRevoked: () => void }) {
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState('superseded');
-  const act = useAction(() => request('/ca/api/v1/certificates/revoke', { json: { id: cert.id, reason }, sessionBound: false }));
+  const act = useAction(() =>
+    request('/ca/api/v1/certificates/revoke', { json: { id: cert.id, reason }, sessionBound: false }),
+  );
   if (!open)
     return (
       <button type="button" className="btn btn-small btn-danger" onClick={() => setOpen(true)}>
@@ -232,7 +314,12 @@ function Revoke({ cert, onRevoked }: { cert: Certificate; onRevoked: () => void 
     );
   return (
     <div className="inline-form">
-      <SelectField label="Reason" value={reason} onChange={(e) => setReason(e.target.value)} options={REASONS} />
+      <SelectField
+        label="Reason"
+        value={reason}
+        onChange={(e) => setReason(e.target.value)}
+        options={REASONS}
+      />
       <button
         type="button"
         className="btn btn-small btn-danger"

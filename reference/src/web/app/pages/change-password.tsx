@@ -48,7 +48,14 @@ export function ChangePasswordPage({ forced }: { forced: boolean }) {
             : `Signed in as ${session.user.email}. Your other sessions end when the password changes.`}
         </p>
         <form onSubmit={submit}>
-          <TextField label="Current password" type="password" autoComplete="current-password" required value={current} onChange={(e) => setCurrent(e.target.value)} />
+          <TextField
+            label="Current password"
+            type="password"
+            autoComplete="current-password"
+            required
+            value={current}
+            onChange={(e) => setCurrent(e.target.value)}
+          />
           <TextField
             label="New password"
             type="password"
@@ -60,7 +67,14 @@ export function ChangePasswordPage({ forced }: { forced: boolean }) {
             value={next}
             onChange={(e) => setNext(e.target.value)}
           />
-          <TextField label="Repeat the new password" type="password" autoComplete="new-password" required value={confirm} onChange={(e) => setConfirm(e.target.value)} />
+          <TextField
+            label="Repeat the new password"
+            type="password"
+            autoComplete="new-password"
+            required
+            value={confirm}
+            onChange={(e) => setConfirm(e.target.value)}
+          />
           {!problems.length && <InlineError error={error} />}
           <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
             {busy ? 'Saving…' : 'Change password'}

@@ -39,12 +39,17 @@ export function LoginPage() {
     setBusy(true);
     setError(undefined);
     try {
-      const r = await request<{ csrfToken: string }>('/auth/login', { json: { email, password }, sessionBound: false });
+      const r = await request<{ csrfToken: string }>('/auth/login', {
+        json: { email, password },
+        sessionBound: false,
+      });
       setCsrfToken(r.csrfToken);
       await refresh();
     } catch (err) {
       setError(
-        err instanceof ApiError && err.status === 401 ? 'The e-mail or password is incorrect.' : describeError(err),
+        err instanceof ApiError && err.status === 401
+          ? 'The e-mail or password is incorrect.'
+          : describeError(err),
       );
       setBusy(false);
     }
@@ -110,7 +115,9 @@ export function LoginPage() {
           </div>
         )}
         {providersError !== undefined && (
-          <p className="muted">Single sign-on providers could not be listed: {describeError(providersError)}</p>
+          <p className="muted">
+            Single sign-on providers could not be listed: {describeError(providersError)}
+          </p>
         )}
         <ApiStatus />
       </main>

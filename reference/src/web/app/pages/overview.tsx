@@ -15,7 +15,12 @@ import { useCan } from '../session';
 import type { ComplianceSummary, GovernanceEvent, HistoryPoint } from '../types';
 
 const RISK_ORDER = ['unacceptable', 'high', 'limited', 'minimal'];
-const RISK_BAR: Record<string, string> = { unacceptable: 'bar-bad', high: 'bar-warn', limited: 'bar-info', minimal: 'bar-ok' };
+const RISK_BAR: Record<string, string> = {
+  unacceptable: 'bar-bad',
+  high: 'bar-warn',
+  limited: 'bar-info',
+  minimal: 'bar-ok',
+};
 
 interface OverviewData {
   summary: ComplianceSummary;
@@ -70,11 +75,17 @@ export function OverviewPage() {
     }
   }, [ready]);
 
-  const shownEvents = [...liveEvents, ...(events.data?.events ?? []).filter((e) => !liveEvents.some((l) => l.id === e.id))].slice(0, 15);
+  const shownEvents = [
+    ...liveEvents,
+    ...(events.data?.events ?? []).filter((e) => !liveEvents.some((l) => l.id === e.id)),
+  ].slice(0, 15);
 
   return (
     <div className="page" data-ready={ready ? 'true' : undefined} data-testid="overview">
-      <PageHeader title="Governance overview" sub={updatedAt ? `Updated live ${formatDate(updatedAt)}` : undefined}>
+      <PageHeader
+        title="Governance overview"
+        sub={updatedAt ? `Updated live ${formatDate(updatedAt)}` : undefined}
+      >
         {canEdit && (
           <Link className="btn btn-primary" to="/assets/new">
             Register an asset
@@ -119,7 +130,11 @@ export function OverviewPage() {
                     <code>{e.type}</code>
                   </td>
                   <td>
-                    <span className={`badge badge-${e.criticality === 'critical' ? 'bad' : e.criticality === 'high' ? 'warn' : 'neutral'}`}>{e.criticality}</span>
+                    <span
+                      className={`badge badge-${e.criticality === 'critical' ? 'bad' : e.criticality === 'high' ? 'warn' : 'neutral'}`}
+                    >
+                      {e.criticality}
+                    </span>
                   </td>
                   <td>
                     <Link to={`/assets/${encodeURIComponent(e.assetId)}`}>{e.assetId}</Link>
@@ -136,7 +151,12 @@ export function OverviewPage() {
 
 function Overview({ d, canAdmin, canEdit }: { d: OverviewData; canAdmin: boolean; canEdit: boolean }) {
   const s = d.summary;
-  const byRisk = RISK_ORDER.map((r) => ({ key: r, label: r, value: s.byRiskLevel.find((x) => x.riskLevel === r)?.assets ?? 0, className: RISK_BAR[r] }));
+  const byRisk = RISK_ORDER.map((r) => ({
+    key: r,
+    label: r,
+    value: s.byRiskLevel.find((x) => x.riskLevel === r)?.assets ?? 0,
+    className: RISK_BAR[r],
+  }));
   const active = s.byRiskLevel.reduce((n, r) => n + r.assets, 0);
   const trend = [...d.history].reverse().map((h) => ({ at: h.at, value: h.score }));
   const openGaps = s.controls.gaps + s.controls.failed;
@@ -144,21 +164,32 @@ function Overview({ d, canAdmin, canEdit }: { d: OverviewData; canAdmin: boolean
     <>
       <div className="kpis">
         <div className="kpi card">
-          <span className="kpi-label" id="kpi-score">Compliance score</span>
-          <span className="kpi-value" aria-labelledby="kpi-score" data-testid="org-score" data-score={s.score ?? ''}>
+          <span className="kpi-label" id="kpi-score">
+            Compliance score
+          </span>
+          <span
+            className="kpi-value"
+            aria-labelledby="kpi-score"
+            data-testid="org-score"
+            data-score={s.score ?? ''}
+          >
             {formatScore(s.score)}
           </span>
           <span className="muted">mean over {s.assets} scored asset(s)</span>
         </div>
         <div className="kpi card">
-          <span className="kpi-label" id="kpi-assets">Assets</span>
+          <span className="kpi-label" id="kpi-assets">
+            Assets
+          </span>
           <span className="kpi-value" aria-labelledby="kpi-assets" data-testid="asset-count">
             {active}
           </span>
           <span className="muted">not retired</span>
         </div>
         <div className="kpi card">
-          <span className="kpi-label" id="kpi-gaps">Open gaps</span>
+          <span className="kpi-label" id="kpi-gaps">
+            Open gaps
+          </span>
           <span className="kpi-value" aria-labelledby="kpi-gaps" data-testid="open-gaps">
             {openGaps}
           </span>
@@ -167,7 +198,9 @@ function Overview({ d, canAdmin, canEdit }: { d: OverviewData; canAdmin: boolean
           </span>
         </div>
         <div className="kpi card">
-          <span className="kpi-label" id="kpi-packs">Policy packs</span>
+          <span className="kpi-label" id="kpi-packs">
+            Policy packs
+          </span>
           <span className="kpi-value" aria-labelledby="kpi-packs" data-testid="pack-count">
             {s.packs.length}
           </span>
@@ -188,7 +221,9 @@ function Overview({ d, canAdmin, canEdit }: { d: OverviewData; canAdmin: boolean
         <section className="card" aria-labelledby="risk-title">
           <h2 id="risk-title">Assets by risk level</h2>
           {active === 0 ? (
-            <Empty title="No assets registered yet.">{canEdit && <Link to="/assets/new">Register the first asset</Link>}</Empty>
+            <Empty title="No assets registered yet.">
+              {canEdit && <Link to="/assets/new">Register the first asset</Link>}
+            </Empty>
           ) : (
             <>
               <BarChart bars={byRisk} label="Assets by risk level" />
@@ -196,7 +231,8 @@ function Overview({ d, canAdmin, canEdit }: { d: OverviewData; canAdmin: boolean
                 {s.byRiskLevel.map((r) => (
                   <li key={r.riskLevel}>
                     <RiskBadge level={r.riskLevel} />{' '}
-                    <Link to={`/assets?riskLevel=${r.riskLevel}`}>{r.assets} asset(s)</Link>, mean score {formatScore(r.score)}
+                    <Link to={`/assets?riskLevel=${r.riskLevel}`}>{r.assets} asset(s)</Link>, mean score{' '}
+                    {formatScore(r.score)}
                   </li>
                 ))}
               </ul>
@@ -208,13 +244,20 @@ function Overview({ d, canAdmin, canEdit }: { d: OverviewData; canAdmin: boolean
         <h2 id="packs-title">Policy packs loaded</h2>
         {s.packs.length === 0 ? (
           <Empty title="No policy pack is active, so nothing is evaluated.">
-            {canAdmin ? <Link to="/policies">Load the built-in packs</Link> : <p>An administrator loads policy packs.</p>}
+            {canAdmin ? (
+              <Link to="/policies">Load the built-in packs</Link>
+            ) : (
+              <p>An administrator loads policy packs.</p>
+            )}
           </Empty>
         ) : (
           <ul className="pack-list">
             {s.packs.map((p) => (
               <li key={p.id}>
-                <Link to={`/policies/${encodeURIComponent(p.id)}`}>{p.name}</Link> <span className="muted">v{p.version}, {p.controls} controls</span>
+                <Link to={`/policies/${encodeURIComponent(p.id)}`}>{p.name}</Link>{' '}
+                <span className="muted">
+                  v{p.version}, {p.controls} controls
+                </span>
               </li>
             ))}
           </ul>

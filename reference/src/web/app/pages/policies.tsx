@@ -15,7 +15,9 @@ export function PoliciesPage() {
   const canAdmin = useCan('admin');
   const packs = useResource((s) => get<{ items: PackSummary[] }>('/api/v1/policy-packs', s), []);
   const [message, setMessage] = useState<string | undefined>();
-  const builtIn = useAction(() => request<{ imported?: unknown[] }>('/api/v1/policy-packs/built-in', { json: {} }));
+  const builtIn = useAction(() =>
+    request<{ imported?: unknown[] }>('/api/v1/policy-packs/built-in', { json: {} }),
+  );
   const toggle = useAction((p: PackSummary) =>
     request(`/api/v1/policy-packs/${encodeURIComponent(p.id)}/${p.active ? 'deactivate' : 'activate'}`, {
       method: 'POST',
@@ -25,7 +27,10 @@ export function PoliciesPage() {
 
   return (
     <div className="page">
-      <PageHeader title="Policy packs" sub="Controls every asset is evaluated against. A change of packs re-evaluates every asset.">
+      <PageHeader
+        title="Policy packs"
+        sub="Controls every asset is evaluated against. A change of packs re-evaluates every asset."
+      >
         {canAdmin && (
           <button
             type="button"
@@ -34,7 +39,9 @@ export function PoliciesPage() {
             onClick={async () => {
               setMessage(undefined);
               if (await builtIn.run()) {
-                setMessage('The built-in packs (EU AI Act, ISO/IEC 42001, NIST AI RMF) are loaded and active.');
+                setMessage(
+                  'The built-in packs (EU AI Act, ISO/IEC 42001, NIST AI RMF) are loaded and active.',
+                );
                 packs.reload();
               }
             }}
@@ -50,7 +57,13 @@ export function PoliciesPage() {
       ) : !packs.data ? (
         <Loading label="Loading policy packs…" />
       ) : packs.data.items.length === 0 ? (
-        <Empty title="No policy packs yet.">{canAdmin ? <p>Load the built-in packs or import your own below.</p> : <p>An administrator loads policy packs.</p>}</Empty>
+        <Empty title="No policy packs yet.">
+          {canAdmin ? (
+            <p>Load the built-in packs or import your own below.</p>
+          ) : (
+            <p>An administrator loads policy packs.</p>
+          )}
+        </Empty>
       ) : (
         <div className="card table-wrap">
           <table className="table" data-testid="packs-table">
@@ -98,7 +111,10 @@ export function PoliciesPage() {
                         }}
                       >
                         {p.active ? 'Deactivate' : 'Activate'}
-                        <span className="visually-hidden"> {p.id} {p.version}</span>
+                        <span className="visually-hidden">
+                          {' '}
+                          {p.id} {p.version}
+                        </span>
                       </button>
                     </td>
                   )}
@@ -118,18 +134,25 @@ function ImportPack({ onImported }: { onImported: () => void }) {
   const [result, setResult] = useState<string | undefined>();
   const fileRef = useRef<HTMLInputElement>(null);
   const send = useAction((dryRun: boolean) =>
-    request<{ dryRun: boolean; imported?: { id: string; version: string }[] }>(`/api/v1/policy-packs/import${dryRun ? '?dryRun=true' : ''}`, {
-      method: 'POST',
-      body: text,
-      contentType: /^\s*[[{]/.test(text) ? 'application/json' : 'application/yaml',
-    }),
+    request<{ dryRun: boolean; imported?: { id: string; version: string }[] }>(
+      `/api/v1/policy-packs/import${dryRun ? '?dryRun=true' : ''}`,
+      {
+        method: 'POST',
+        body: text,
+        contentType: /^\s*[[{]/.test(text) ? 'application/json' : 'application/yaml',
+      },
+    ),
   );
   const problems = send.error instanceof ApiError ? send.error.details : [];
   const run = async (dryRun: boolean) => {
     setResult(undefined);
     const r = await send.run(dryRun);
     if (r) {
-      setResult(dryRun ? 'The pack is valid. Nothing was imported.' : 'The pack was imported and every asset re-evaluated.');
+      setResult(
+        dryRun
+          ? 'The pack is valid. Nothing was imported.'
+          : 'The pack was imported and every asset re-evaluated.',
+      );
       if (!dryRun) onImported();
     }
   };
@@ -137,7 +160,8 @@ function ImportPack({ onImported }: { onImported: () => void }) {
     <section className="card" aria-labelledby="import-title">
       <h2 id="import-title">Import a custom pack</h2>
       <p className="muted">
-        Paste the pack (YAML or JSON, <code>apiVersion: aigos.dev/v1</code>, <code>kind: PolicyPack</code>) or choose a file.
+        Paste the pack (YAML or JSON, <code>apiVersion: aigos.dev/v1</code>, <code>kind: PolicyPack</code>) or
+        choose a file.
       </p>
       <div className="field">
         <label htmlFor="pack-file">Pack file</label>
@@ -154,7 +178,14 @@ function ImportPack({ onImported }: { onImported: () => void }) {
       </div>
       <div className="field">
         <label htmlFor="pack-text">Pack definition</label>
-        <textarea id="pack-text" rows={12} className="mono" value={text} onChange={(e) => setText(e.target.value)} spellCheck={false} />
+        <textarea
+          id="pack-text"
+          rows={12}
+          className="mono"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          spellCheck={false}
+        />
       </div>
       {problems.length > 0 ? (
         <div role="alert" className="form-errors" data-testid="pack-problems">
@@ -184,10 +215,20 @@ function ImportPack({ onImported }: { onImported: () => void }) {
       )}
       {result && <Notice>{result}</Notice>}
       <div className="form-actions">
-        <button type="button" className="btn" disabled={send.busy || !text.trim()} onClick={() => void run(true)}>
+        <button
+          type="button"
+          className="btn"
+          disabled={send.busy || !text.trim()}
+          onClick={() => void run(true)}
+        >
           Validate
         </button>
-        <button type="button" className="btn btn-primary" disabled={send.busy || !text.trim()} onClick={() => void run(false)}>
+        <button
+          type="button"
+          className="btn btn-primary"
+          disabled={send.busy || !text.trim()}
+          onClick={() => void run(false)}
+        >
           Import
         </button>
       </div>
@@ -207,7 +248,16 @@ interface PackControl {
 
 export function PolicyDetailPage({ id }: { id: string }) {
   const pack = useResource(
-    (s) => get<PackSummary & { definition: { description?: string; framework?: { name?: string; reference?: string }; controls: PackControl[] } }>(`/api/v1/policy-packs/${encodeURIComponent(id)}`, s),
+    (s) =>
+      get<
+        PackSummary & {
+          definition: {
+            description?: string;
+            framework?: { name?: string; reference?: string };
+            controls: PackControl[];
+          };
+        }
+      >(`/api/v1/policy-packs/${encodeURIComponent(id)}`, s),
     [id],
   );
   if (pack.error !== undefined && !pack.data)
@@ -222,7 +272,10 @@ export function PolicyDetailPage({ id }: { id: string }) {
   const p = pack.data;
   return (
     <div className="page">
-      <PageHeader title={p.name} sub={`${p.id} v${p.version} · ${p.source} · ${p.active ? 'active' : 'inactive'}`}>
+      <PageHeader
+        title={p.name}
+        sub={`${p.id} v${p.version} · ${p.source} · ${p.active ? 'active' : 'inactive'}`}
+      >
         <Link to="/policies" className="btn btn-link">
           All packs
         </Link>
@@ -253,7 +306,11 @@ export function PolicyDetailPage({ id }: { id: string }) {
                 <td>{c.severity ?? 'medium'}</td>
                 <td>
                   {c.requirement}
-                  {c.appliesWhen !== undefined && <div className="muted small">Applies when: <code>{JSON.stringify(c.appliesWhen)}</code></div>}
+                  {c.appliesWhen !== undefined && (
+                    <div className="muted small">
+                      Applies when: <code>{JSON.stringify(c.appliesWhen)}</code>
+                    </div>
+                  )}
                 </td>
               </tr>
             ))}

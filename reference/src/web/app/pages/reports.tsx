@@ -31,7 +31,10 @@ export function ReportsPage() {
 
   return (
     <div className="page">
-      <PageHeader title="Reports" sub="Point-in-time compliance reports of the organization, kept with their SHA-256." />
+      <PageHeader
+        title="Reports"
+        sub="Point-in-time compliance reports of the organization, kept with their SHA-256."
+      />
       {canEdit && (
         <form className="card subform" onSubmit={submit} aria-labelledby="gen-title">
           <h2 id="gen-title">Generate a report</h2>
@@ -46,7 +49,12 @@ export function ReportsPage() {
               ]}
             />
             <label className="checkbox">
-              <input type="checkbox" checked={includeRetired} onChange={(e) => setIncludeRetired(e.target.checked)} /> Include retired assets
+              <input
+                type="checkbox"
+                checked={includeRetired}
+                onChange={(e) => setIncludeRetired(e.target.checked)}
+              />{' '}
+              Include retired assets
             </label>
           </div>
           <InlineError error={gen.error} />
@@ -102,7 +110,8 @@ export function ReportsPage() {
                   </td>
                   <td>
                     <a className="btn btn-small" href={r.downloadUrl} download>
-                      Download<span className="visually-hidden"> the report of {formatDate(r.createdAt)}</span>
+                      Download
+                      <span className="visually-hidden"> the report of {formatDate(r.createdAt)}</span>
                     </a>
                   </td>
                 </tr>
