@@ -57,16 +57,23 @@ export const webUi: Scenario = {
         remediation:
           'The public URL serves something else than the dashboard: check the proxy location / and the web service.',
       });
-      // the dashboard asks the API for its status through the same origin
-      const apiStatus = await page
-        .waitForFunction(
-          // runs in the page (a string: this code base has no DOM types)
-          `(() => { const t = document.querySelector('#api-status')?.textContent ?? ''; return t && !/checking/i.test(t) ? t : false; })()`,
-          undefined,
-          { timeout: 10_000 },
-        )
-        .then((h) => h.jsonValue() as Promise<string>)
-        .catch(() => undefined);
+      // the dashboard asks the API for its status through the same origin; poll the
+      // element (a client-side route change may re-render it) for up to 10 s
+      let apiStatus: string | undefined;
+      let lastSeen = '';
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline && !ctx.signal.aborted; ) {
+        const t = await page
+          .locator('#api-status')
+          .first()
+          .textContent({ timeout: 1_000 })
+          .catch((err: Error) => `(${err.message.split('\n')[0]})`);
+        lastSeen = (t ?? '').trim();
+        if (lastSeen && !/checking/i.test(lastSeen) && !lastSeen.startsWith('(')) {
+          apiStatus = lastSeen;
+          break;
+        }
+        await page.waitForTimeout(200).catch(() => undefined);
+      }
       const shot = await ctx.evidence(
         'dashboard',
         await page.screenshot({ fullPage: true }),
@@ -78,7 +85,7 @@ export const webUi: Scenario = {
         title: 'the dashboard reaches the API from the browser (same origin, through the proxy)',
         pass: apiStatus !== undefined && /^ok\b/.test(apiStatus),
         expected: 'API status: ok',
-        actual: apiStatus ?? 'no status shown within 10 s',
+        actual: apiStatus ?? `no status shown within 10 s (last seen: ${lastSeen || 'no #api-status element'})`,
         remediation:
           'The browser cannot reach /api/v1 on the public URL: check the proxy location /api/, CORS_ORIGINS and PUBLIC_URL, and the Content-Security-Policy connect-src.',
         evidence: [shot],

@@ -264,6 +264,42 @@ describe('WebSocket /ws', () => {
       redis.disconnect();
     }
   });
+
+  it('announces an asset change on the compliance and audit channels once it is committed', async () => {
+    const writer = await createApiKey(dep, org, {
+      role: 'editor',
+      scopes: ['assets:write', 'compliance:read', 'audit:read'],
+    });
+    const c = await Client.open(wsUrl(dep.endpoints.gateway), { authorization: `Bearer ${writer}` });
+    try {
+      await c.subscribe(['compliance', 'audit']);
+      const card = {
+        name: 'Live compliance probe',
+        owner: { name: 'Ops', email: 'ops@example.com' },
+        technical: { type: 'agent', framework: 'langgraph', model: 'gpt-4o' },
+        classification: { riskLevel: 'minimal', rationale: 'test fixture, no users' },
+        jurisdictions: ['EU'],
+      };
+      const sent = performance.now();
+      const created = await call<{ id: string }>(dep.endpoints.gateway, 'POST', '/api/v1/assets', {
+        token: writer,
+        body: card,
+      });
+      expect(created.status).toBe(201);
+      const cardId = created.body.id;
+      const compliance = await c.next(
+        (f) => f.type === 'message' && f.channel === 'compliance' && f.data?.assetId === cardId,
+      );
+      expect(compliance.at - sent).toBeLessThan(1_000);
+      expect(compliance.frame.data).toMatchObject({ score: expect.any(Number), trigger: 'asset.created' });
+      const audit = await c.next(
+        (f) => f.type === 'message' && f.channel === 'audit' && f.data?.target?.id === cardId,
+      );
+      expect(audit.frame.data).toMatchObject({ action: 'asset.created', seq: expect.any(Number) });
+    } finally {
+      c.close();
+    }
+  });
 });
 
 describe('WebSocket liveness and back-pressure (an api process with small bounds)', () => {

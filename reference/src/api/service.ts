@@ -37,6 +37,7 @@ export const api: ServiceDefinition = {
       log: ctx.log,
       evidenceMaxBytes: required(ctx.config, 'EVIDENCE_MAX_BYTES'),
       publicUrl: ctx.config.API_URL ?? required(ctx.config, 'PUBLIC_URL'),
+      redis: ctx.redis,
     };
     registerBusinessGauges(ctx.metrics, deps.pool);
 

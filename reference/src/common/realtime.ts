@@ -86,3 +86,28 @@ export async function publishOrgEvents(
     return false;
   }
 }
+
+// Changes made inside a transaction are announced only after it commits (a rolled-back
+// change must never reach a dashboard). Code deep in a transaction queues them on its
+// database client; whoever commits takes the queue and publishes it.
+const pending = new WeakMap<object, { orgId: string; channel: RealtimeChannel; payload: unknown }[]>();
+
+export function queueOrgEvent(
+  client: object,
+  orgId: string,
+  channel: RealtimeChannel,
+  payload: unknown,
+): void {
+  const list = pending.get(client) ?? [];
+  list.push({ orgId, channel, payload });
+  pending.set(client, list);
+}
+
+/** Remove and return what the transaction on this client queued (call before releasing it). */
+export function takeQueuedOrgEvents(
+  client: object,
+): { orgId: string; channel: RealtimeChannel; payload: unknown }[] {
+  const list = pending.get(client) ?? [];
+  pending.delete(client);
+  return list;
+}

@@ -434,12 +434,17 @@ export class Supervisor {
       logFile: this.state.logFile(service),
       cwd: KIT_ROOT,
     });
+    // another deployment's process may answer on the same port (taken between choosing
+    // and binding): ready means our process said it listens and the port answers
+    let listening = false;
     try {
       await waitFor(
         `${service} service`,
         async () => {
           if (proc.exitInfo)
             throw new Error(`exited with code ${proc.exitInfo.code}: ${proc.lastLines(5).join(' | ')}`);
+          listening ||= proc.lastLines(50).some((l) => l.includes(`"msg":"${service} listening"`));
+          if (!listening) throw new Error('has not said it listens yet');
           await httpStatus(`http://127.0.0.1:${this.port(service)}/health/ready`)();
         },
         { timeoutMs: READY_TIMEOUT_MS, intervalMs: 100 },

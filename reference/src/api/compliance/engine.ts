@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import { evaluateAsset, packSchema, type AssetEvaluation, type PolicyPack } from '../policies/pack.js';
 import type { EvidenceFact, Subject } from '../policies/checks.js';
+import { queueOrgEvent } from '../../common/realtime.js';
 import { compact, resultsDigest } from './results.js';
 
 /** Lock class for whole-organization recomputes (pg_advisory_xact_lock(int, int)). */
@@ -51,6 +52,8 @@ interface Previous {
 
 interface Evaluated {
   assetId: string;
+  /** The asset card's own id (aigrc-...), as clients know the asset. */
+  cardId?: string;
   evaluation: AssetEvaluation;
   previous?: Previous;
 }
@@ -104,6 +107,20 @@ async function storeEvaluations(
        results_digest = EXCLUDED.results_digest, evaluated_at = EXCLUDED.evaluated_at`,
     [orgId, cols.ids, cols.scores, cols.passed, cols.failed, cols.gaps, cols.na, cols.results, cols.digests],
   );
+  // live dashboards: one message per asset whose results changed (bounded for bulk runs)
+  const LIVE_LIMIT = 200;
+  const written = new Set(cols.ids);
+  for (const x of evaluations.filter((e) => written.has(e.assetId)).slice(0, LIVE_LIMIT)) {
+    queueOrgEvent(client, orgId, 'compliance', {
+      assetId: x.cardId ?? x.assetId,
+      score: x.evaluation.score,
+      passed: x.evaluation.passed,
+      failed: x.evaluation.failed,
+      gaps: x.evaluation.gaps,
+      trigger,
+      evaluatedAt: new Date().toISOString(),
+    });
+  }
   const moved = evaluations.filter((x) => scoreChanged(x.previous, x.evaluation));
   if (moved.length) {
     await client.query(
@@ -184,6 +201,7 @@ async function recordOrgScore(client: pg.PoolClient, orgId: string, trigger: str
        VALUES ($1, NULL, $2, $3, $4, $5, $6, $7)`,
       [orgId, now.score, now.passed, now.failed, now.gaps, now.assets, trigger],
     );
+    queueOrgEvent(client, orgId, 'compliance', { assetId: null, orgScore: now, trigger });
   }
   return now;
 }
@@ -232,7 +250,14 @@ export async function recomputeAsset(
   await storeEvaluations(
     client,
     orgId,
-    [{ assetId, evaluation, previous: row.passed === null ? undefined : row }],
+    [
+      {
+        assetId,
+        cardId: row.card.id as string | undefined,
+        evaluation,
+        previous: row.passed === null ? undefined : row,
+      },
+    ],
     trigger,
   );
   await recordOrgScore(client, orgId, trigger);
@@ -279,6 +304,7 @@ export async function recomputeOrg(
     );
     const evaluations: Evaluated[] = assets.rows.map((row) => ({
       assetId: row.id,
+      cardId: row.card.id as string | undefined,
       evaluation: evaluateAsset(subjectOf(row.card, row.status, evidence.get(row.id) ?? []), packs),
       previous: row.passed === null ? undefined : row,
     }));

@@ -5,6 +5,8 @@ import type pg from 'pg';
 import type { Logger } from '../../common/logger.js';
 import type { Storage } from '../../common/storage.js';
 import { appendAudit, type AuditEntryInput } from '../../common/audit.js';
+import { publishOrgEvent, queueOrgEvent, takeQueuedOrgEvents } from '../../common/realtime.js';
+import type { Redis } from '../../common/redis.js';
 import { withOrg } from '../../common/tenancy.js';
 import { auditActor, principalOf } from '../auth/principal.js';
 
@@ -14,6 +16,8 @@ export interface ApiDeps {
   log: Logger;
   evidenceMaxBytes: number;
   publicUrl: string;
+  /** Live updates to dashboards; absent in operator commands. */
+  redis?: Redis;
 }
 
 /** Run fn in a transaction bound to the caller's organization (read-only for GET). */
@@ -24,7 +28,25 @@ export function inOrg<T>(
 ): Promise<T> {
   const orgId = principalOf(req).orgId;
   const readOnly = req.method === 'GET' || req.method === 'HEAD';
-  return withOrg(deps.pool, orgId, (client) => fn(client, orgId), { readOnly });
+  let queued: ReturnType<typeof takeQueuedOrgEvents> = [];
+  const result = withOrg(
+    deps.pool,
+    orgId,
+    async (client) => {
+      try {
+        return await fn(client, orgId);
+      } finally {
+        queued = takeQueuedOrgEvents(client);
+      }
+    },
+    { readOnly },
+  );
+  // announced once committed: a rolled-back change never reaches a dashboard
+  return result.then((value) => {
+    const redis = deps.redis;
+    if (redis) for (const q of queued) void publishOrgEvent(redis, q.orgId, q.channel, q.payload);
+    return value;
+  });
 }
 
 /** Append an audit entry for the caller's action, inside the same transaction. */
@@ -34,12 +56,22 @@ export function audit(
   entry: Pick<AuditEntryInput, 'action' | 'target' | 'before' | 'after'>,
 ): Promise<unknown> {
   const p = principalOf(req);
+  const actor = auditActor(p);
   return appendAudit(client, {
     orgId: p.orgId,
-    actor: auditActor(p),
+    actor,
     sourceAddress: req.ip,
     requestId: req.id,
     ...entry,
+  }).then((appended) => {
+    queueOrgEvent(client, p.orgId, 'audit', {
+      seq: appended.seq,
+      action: entry.action,
+      target: entry.target,
+      actor: { type: actor.type, label: actor.label },
+      occurredAt: new Date().toISOString(),
+    });
+    return appended;
   });
 }
 

@@ -5,31 +5,13 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { randomSerial } from './serial.js';
+import { BACKDATE_MS, authorityKeyId, jsonName, type KeyAndCert, type NameSpec } from './common.js';
 import { privateKeyPem, signingKeyFromPem, spkiDer, x509 } from './x509.js';
 
+export { certMatchesKey, isIssuedBy, type KeyAndCert, type NameSpec } from './common.js';
+
 const DAY_MS = 86_400_000;
-/** Certificates start slightly in the past so relying parties with a slow clock accept them. */
-export const BACKDATE_MS = 5 * 60_000;
 export const OCSP_NOCHECK_OID = '1.3.6.1.5.5.7.48.1.5';
-
-export interface NameSpec {
-  commonName: string;
-  organization?: string;
-  organizationalUnit?: string;
-}
-
-export function jsonName(n: NameSpec): x509.JsonName {
-  const name: x509.JsonName = [];
-  if (n.organization) name.push({ O: [n.organization] });
-  if (n.organizationalUnit) name.push({ OU: [n.organizationalUnit] });
-  name.push({ CN: [n.commonName] });
-  return name;
-}
-
-export interface KeyAndCert {
-  keyPem: string;
-  certPem: string;
-}
 
 /** RSA private key for the root. node-forge delegates to Node's native generator. */
 export function generateRsaKeyPem(bits = 4096): Promise<string> {
@@ -80,15 +62,6 @@ export function selfSignRoot(keyPem: string, name: NameSpec, validityDays = 3650
 export async function generateRoot(name: NameSpec, validityDays = 3650, bits = 4096): Promise<KeyAndCert> {
   const keyPem = await generateRsaKeyPem(bits);
   return { keyPem, certPem: selfSignRoot(keyPem, name, validityDays) };
-}
-
-/** AKI of certificates an issuer signs: its own SKI when it has one. */
-export async function authorityKeyId(
-  issuer: x509.X509Certificate,
-): Promise<x509.AuthorityKeyIdentifierExtension> {
-  const ski = issuer.getExtension(x509.SubjectKeyIdentifierExtension);
-  if (ski) return new x509.AuthorityKeyIdentifierExtension(ski.keyId);
-  return x509.AuthorityKeyIdentifierExtension.create(issuer.publicKey);
 }
 
 function clampNotAfter(wanted: Date, issuer: x509.X509Certificate): Date {
@@ -161,27 +134,4 @@ export async function issueOcspResponder(opts: {
     ],
   });
   return cert.toString('pem') + '\n';
-}
-
-/** Whether `cert` is signed by `issuer` and names it as its issuer. */
-export async function isIssuedBy(certPem: string, issuerPem: string): Promise<boolean> {
-  try {
-    const cert = new x509.X509Certificate(certPem);
-    const issuer = new x509.X509Certificate(issuerPem);
-    if (cert.issuer !== issuer.subject) return false;
-    return await cert.verify({ publicKey: issuer.publicKey, signatureOnly: true });
-  } catch {
-    return false;
-  }
-}
-
-/** Whether the certificate certifies the public half of the private key. */
-export async function certMatchesKey(certPem: string, keyPem: string): Promise<boolean> {
-  try {
-    const cert = new x509.X509Certificate(certPem);
-    const key = await signingKeyFromPem(keyPem);
-    return Buffer.from(cert.publicKey.rawData).equals(spkiDer(key.keyObject));
-  } catch {
-    return false;
-  }
 }

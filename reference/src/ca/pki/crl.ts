@@ -3,7 +3,7 @@
 // recommends), a monotonically increasing CRL number and the issuer's key identifier.
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CRLNumber, id_ce_cRLNumber } from '@peculiar/asn1-x509';
-import { authorityKeyId } from './authority.js';
+import { authorityKeyId } from './common.js';
 import type { CaMaterial } from './material.js';
 import { reasonCode, type RevocationReason } from './revocation-reasons.js';
 import { x509 } from './x509.js';

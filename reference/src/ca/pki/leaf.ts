@@ -2,7 +2,7 @@
 // CA_VALIDITY_DAYS (never beyond the issuing CA), key usage by key type, client and
 // server authentication, AKI/SKI, the CGA claims as SAN URIs, and where to check
 // revocation (AIA OCSP, CRL DP).
-import { BACKDATE_MS, authorityKeyId, jsonName } from './authority.js';
+import { BACKDATE_MS, authorityKeyId, jsonName } from './common.js';
 import { type CgaClaims, claimUris } from './cga.js';
 import type { CaMaterial } from './material.js';
 import { randomSerial } from './serial.js';

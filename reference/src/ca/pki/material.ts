@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
-import { certMatchesKey, isIssuedBy } from './authority.js';
+import { certMatchesKey, isIssuedBy } from './common.js';
 import { sha1, signingKeyFromPem, type SigningKey, toBuffer, x509 } from './x509.js';
 
 export interface CaPaths {

@@ -4,7 +4,7 @@
 // gateway (/ca/api/v1/certificates/*).
 import { useState, type FormEvent } from 'react';
 import { ApiError, describeError, get, graphql, request } from '../api';
-import { SelectField, TextField } from '../components/fields';
+import { SelectField, TextArea, TextField } from '../components/fields';
 import { formatDate, formatScore, shortHash, StatusBadge } from '../components/format';
 import { PageHeader } from '../components/layout';
 import { Empty, ErrorState, InlineError, Loading, Notice } from '../components/states';
@@ -238,13 +238,19 @@ function IssueForm({ initialAsset, onIssued }: { initialAsset: string; onIssued:
             Certificate <code>{issued.serial}</code> issued for {issued.assetId}, valid until{' '}
             {formatDate(issued.notAfter)}.
           </p>
-          <TextField label="Certificate (PEM)" readOnly value={issued.certificate} />
+          <TextArea label="Certificate (PEM)" readOnly rows={6} className="mono" value={issued.certificate} />
           {issued.privateKey && (
             <>
               <p className="warning">
                 The private key is shown only now. Store it securely; the control plane keeps no copy.
               </p>
-              <TextField label="Private key (PEM)" readOnly value={issued.privateKey} />
+              <TextArea
+                label="Private key (PEM)"
+                readOnly
+                rows={6}
+                className="mono"
+                value={issued.privateKey}
+              />
             </>
           )}
         </div>
