@@ -16,7 +16,7 @@ export const TROUBLESHOOTING = {
   badGateway:
     'API 502 Bad Gateway (seed 9.1): nginx cannot reach an upstream; check the API service health (GET /health/ready) and its logs (docker compose logs api --tail 100).',
   oidcClientSecret:
-    'The identity provider refused the client credentials at the code exchange (invalid_client): the client secret (or client id) the api is configured with does not match the app registration at the IdP. Copy the current secret from the IdP (Entra ID: App registrations > Certificates & secrets; Okta: the app\'s Client Credentials; Google: the OAuth client), put it in AUTH_CONFIG_FILE (clientSecret / clientSecretFile) or OAUTH_CLIENT_SECRET, and restart the api (seed 6.1-6.3).',
+    "The identity provider refused the client credentials at the code exchange (invalid_client): the client secret (or client id) the api is configured with does not match the app registration at the IdP. Copy the current secret from the IdP (Entra ID: App registrations > Certificates & secrets; Okta: the app's Client Credentials; Google: the OAuth client), put it in AUTH_CONFIG_FILE (clientSecret / clientSecretFile) or OAUTH_CLIENT_SECRET, and restart the api (seed 6.1-6.3).",
   ssoDomain:
     'Single sign-on users join the organization whose verified domain matches their e-mail: aigos-admin org add-domain --org <slug> --domain <domain> --verified true (seed 7.3).',
   slow: 'Slow dashboard (seed 9.1): check the Redis cache and slow database queries.',

@@ -131,15 +131,26 @@ export async function adminAuth(ctx: ScenarioContext): Promise<AdminAuth> {
     };
   if (ctx.target.has('operator-exec')) {
     const k = await operatorAdminKey(ctx);
-    return { headers: { Authorization: `Bearer ${k.key}` }, via: 'operator-key', email: k.email, apiKey: k.key };
+    return {
+      headers: { Authorization: `Bearer ${k.key}` },
+      via: 'operator-key',
+      email: k.email,
+      apiKey: k.key,
+    };
   }
   if (email && password) {
     const res = await login(ctx, email, password, 'admin login');
     const cookie = sessionCookie(res);
     const csrf = res.json<{ csrfToken?: string }>()?.csrfToken;
     if (res.status === 200 && cookie)
-      return { headers: { Cookie: cookie, ...(csrf ? { 'X-CSRF-Token': csrf } : {}) }, via: 'session', email };
-    return ctx.skip(`depends on the admin login, which answered ${res.error ?? res.status} (see cp-02.admin-login)`);
+      return {
+        headers: { Cookie: cookie, ...(csrf ? { 'X-CSRF-Token': csrf } : {}) },
+        via: 'session',
+        email,
+      };
+    return ctx.skip(
+      `depends on the admin login, which answered ${res.error ?? res.status} (see cp-02.admin-login)`,
+    );
   }
   return ctx.skip(
     'needs admin credentials: --admin-token, or --admin-email with --admin-password-file, or operator access',
@@ -169,7 +180,9 @@ export const adminLogin: Scenario = {
       pass: res.status === 200 && cookie !== undefined,
       expected: '200 with a session cookie',
       actual: `${res.error ?? res.status}${cookie ? ' with a session' : ' without a session'}${
-        res.status === 200 ? '' : `: ${res.json<{ error?: { code?: string } }>()?.error?.code ?? res.text.slice(0, 120)}`
+        res.status === 200
+          ? ''
+          : `: ${res.json<{ error?: { code?: string } }>()?.error?.code ?? res.text.slice(0, 120)}`
       }`,
       remediation:
         res.status === 404
@@ -191,8 +204,14 @@ export const adminLogin: Scenario = {
       title: 'the session belongs to the admin and carries the admin role',
       pass: session.status === 200 && s?.user?.email === email && s?.role === 'admin',
       expected: { status: 200, email, role: 'admin' },
-      actual: { status: session.error ?? session.status, email: s?.user?.email, role: s?.role, mustChangePassword: s?.mustChangePassword ?? body?.mustChangePassword },
-      remediation: 'Give the admin the admin role in the organization (aigos-admin user create --role admin, seed 7.2).',
+      actual: {
+        status: session.error ?? session.status,
+        email: s?.user?.email,
+        role: s?.role,
+        mustChangePassword: s?.mustChangePassword ?? body?.mustChangePassword,
+      },
+      remediation:
+        'Give the admin the admin role in the organization (aigos-admin user create --role admin, seed 7.2).',
       evidence: [res, session],
     });
     const cookies = res.headers['set-cookie'] ?? [];
@@ -225,7 +244,12 @@ export const defaultPassword: Scenario = {
       ...new Set([SEED_DEFAULT_ADMIN.email, ctx.target.admin.email].filter((e): e is string => Boolean(e))),
     ];
     for (const email of emails) {
-      const res = await login(ctx, email, SEED_DEFAULT_ADMIN.password, `login ${email} with the default password`);
+      const res = await login(
+        ctx,
+        email,
+        SEED_DEFAULT_ADMIN.password,
+        `login ${email} with the default password`,
+      );
       const code = res.json<{ error?: { code?: string } }>()?.error?.code;
       const accepted = res.status >= 200 && res.status < 300;
       const body = accepted ? res.json<{ mustChangePassword?: boolean }>() : undefined;
@@ -413,7 +437,9 @@ export const cliStatus: Scenario = {
       const transcript: string[] = [];
       const step = async (args: string[], stdin?: string, extra: Record<string, string> = {}) => {
         const r = await runAigrc(ctx, args, { ...env, ...extra }, stdin);
-        transcript.push(`$ aigrc ${args.join(' ')}${stdin ? ' < (API key)' : ''}\n${r.stdout}${r.stderr}(exit ${r.code})`);
+        transcript.push(
+          `$ aigrc ${args.join(' ')}${stdin ? ' < (API key)' : ''}\n${r.stdout}${r.stderr}(exit ${r.code})`,
+        );
         return r;
       };
       // the seed's steps: configure the endpoint, authenticate, verify the connection
@@ -435,7 +461,11 @@ export const cliStatus: Scenario = {
         evidence: [ev],
       });
       const line = (label: string) =>
-        status.stdout.split('\n').find((l) => l.startsWith(`${label}:`))?.slice(label.length + 1).trim();
+        status.stdout
+          .split('\n')
+          .find((l) => l.startsWith(`${label}:`))
+          ?.slice(label.length + 1)
+          .trim();
       const want = expected.body;
       const rows: [string, string, string | undefined][] = [
         ['status', 'Status', 'Connected'],
@@ -452,7 +482,10 @@ export const cliStatus: Scenario = {
             line(label) !== undefined &&
             (value === undefined ? line(label)!.length > 0 : line(label) === value),
           expected: `${label}: ${value ?? '(any)'}`,
-          actual: line(label) !== undefined ? `${label}: ${line(label)}` : `not shown (exit ${status.code}): ${(status.stdout + status.stderr).trim().split('\n').slice(-1)[0] ?? ''}`,
+          actual:
+            line(label) !== undefined
+              ? `${label}: ${line(label)}`
+              : `not shown (exit ${status.code}): ${(status.stdout + status.stderr).trim().split('\n').slice(-1)[0] ?? ''}`,
           remediation: fix,
           evidence: [ev],
         });

@@ -61,7 +61,7 @@ export const webUi: Scenario = {
       // element (a client-side route change may re-render it) for up to 10 s
       let apiStatus: string | undefined;
       let lastSeen = '';
-      for (const deadline = Date.now() + 10_000; Date.now() < deadline && !ctx.signal.aborted; ) {
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline && !ctx.signal.aborted;) {
         const t = await page
           .locator('#api-status')
           .first()
@@ -85,7 +85,8 @@ export const webUi: Scenario = {
         title: 'the dashboard reaches the API from the browser (same origin, through the proxy)',
         pass: apiStatus !== undefined && /^ok\b/.test(apiStatus),
         expected: 'API status: ok',
-        actual: apiStatus ?? `no status shown within 10 s (last seen: ${lastSeen || 'no #api-status element'})`,
+        actual:
+          apiStatus ?? `no status shown within 10 s (last seen: ${lastSeen || 'no #api-status element'})`,
         remediation:
           'The browser cannot reach /api/v1 on the public URL: check the proxy location /api/, CORS_ORIGINS and PUBLIC_URL, and the Content-Security-Policy connect-src.',
         evidence: [shot],

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { httpProbe, type HttpResult } from '../../harness/src/drivers/http.js';
-import type { Scenario, ScenarioContext, Suite } from '../../harness/src/runner/scenario.js';
+import type { Scenario, Suite } from '../../harness/src/runner/scenario.js';
 import { adminAuth, login } from '../cp-02/accounts.js';
 
 const RATE_PROBE_PATH = '/auth/aigos-harness-rate-probe';
@@ -183,7 +183,9 @@ export const auditChainVerify: Scenario = {
     });
     const v = res.status === 200 ? res.json<ChainVerification>() : undefined;
     const b = v?.firstBroken;
-    const link = b ? `entry ${b.seq ?? '?'} (id ${b.id ?? '?'}): ${b.reason ?? 'broken'}: ${b.message ?? ''}` : '';
+    const link = b
+      ? `entry ${b.seq ?? '?'} (id ${b.id ?? '?'}): ${b.reason ?? 'broken'}: ${b.message ?? ''}`
+      : '';
     ctx.check({
       id: 'chain-verifies',
       title: 'the hash chain of the organization’s audit trail is intact',
@@ -250,7 +252,10 @@ export const auditTamperRefused: Scenario = {
         await client.query('BEGIN');
         try {
           const r = await client.query(t.sql);
-          outcome = { refused: false, text: `succeeded (${r.rowCount ?? 0} rows; rolled back by the harness)` };
+          outcome = {
+            refused: false,
+            text: `succeeded (${r.rowCount ?? 0} rows; rolled back by the harness)`,
+          };
         } catch (err) {
           const e = err as Error & { code?: string };
           outcome = { refused: true, text: `refused: ${e.code ?? ''} ${e.message}`.trim() };
@@ -342,7 +347,12 @@ export const bruteForceLockout: Scenario = {
       while (!locked && !blockedSource && attempts < MAX_ATTEMPTS) {
         const wave = await Promise.all(
           Array.from({ length: Math.min(WAVE, MAX_ATTEMPTS - attempts) }, (_, i) =>
-            login(ctx, email, `wrong-${attempts + i}-${randomBytes(4).toString('hex')}`, `wrong password #${attempts + i + 1}`),
+            login(
+              ctx,
+              email,
+              `wrong-${attempts + i}-${randomBytes(4).toString('hex')}`,
+              `wrong password #${attempts + i + 1}`,
+            ),
           ),
         );
         attempts += wave.length;

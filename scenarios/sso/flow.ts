@@ -77,8 +77,7 @@ export async function browserSignIn(
       ctx.note(`${o.label}: sign-in page`);
       await page.goto(ctx.target.url('/auth/login'), { waitUntil: 'load', timeout: 15_000 });
       const link = page.locator(`a[href*="${o.button}"]`);
-      if (!(await link.count()))
-        throw new Error(`the sign-in page has no button linking to ${o.button}`);
+      if (!(await link.count())) throw new Error(`the sign-in page has no button linking to ${o.button}`);
       await link.first().click();
       // the IdP's form, or (misconfiguration) the control plane's refusal page
       await page.waitForSelector('#username, #reason', { timeout: 15_000 });
@@ -102,8 +101,7 @@ export async function browserSignIn(
           timeout: 10_000,
         });
         const body = (await me.json().catch(() => undefined)) as
-          | { role?: string; user?: { email?: string } | null; organization?: { name?: string } }
-          | undefined;
+          { role?: string; user?: { email?: string } | null; organization?: { name?: string } } | undefined;
         out.me = {
           status: me.status(),
           role: body?.role,

@@ -31,14 +31,16 @@ function requireIdp(ctx: ScenarioContext, idp: TestIdp): void {
 
 /** The fix for a refusal, from its reason. */
 export function refusalRemediation(reason: string): string {
-  if (/invalid_client|client authentication|client credentials/i.test(reason))
+  // RFC 6749 §5.2: a token endpoint that rejects the client's authentication answers 401
+  // invalid_client, with a WWW-Authenticate challenge when the client used HTTP Basic
+  if (/invalid_client|client authentication|client credentials|WWW-Authenticate/i.test(reason))
     return TROUBLESHOOTING.oidcClientSecret;
   if (/redirect_uri|callback/i.test(reason)) return TROUBLESHOOTING.oauth;
   if (/different issuer/i.test(reason))
     return 'The configured issuer must be exactly the issuer the IdP publishes in its discovery document (/.well-known/openid-configuration), including scheme, host, port and path: fix `issuer` in AUTH_CONFIG_FILE or OAUTH_ISSUER.';
   if (/verified the domain|organization/i.test(reason)) return TROUBLESHOOTING.ssoDomain;
   if (/could not be read|unavailable/i.test(reason))
-    return 'The api cannot read the identity provider\'s discovery document: check that the issuer URL is right and reachable from the api (DNS, proxy, firewall).';
+    return "The api cannot read the identity provider's discovery document: check that the issuer URL is right and reachable from the api (DNS, proxy, firewall).";
   return `${TROUBLESHOOTING.oauth} The api log names the refusal (look for "sign-in refused" and the request id shown on the page).`;
 }
 
@@ -120,7 +122,7 @@ function signInScenario(c: SignInCase): Scenario {
 }
 
 const ROLE_FIX_GROUPS =
-  'Check the provider\'s roleMapping in AUTH_CONFIG_FILE (group -> role, seed section 6) and that the IdP sends the groups claim (Entra ID: Token configuration > Add groups claim; Okta: the groups scope and a groups claim filter; SAML: the isMemberOf attribute).';
+  "Check the provider's roleMapping in AUTH_CONFIG_FILE (group -> role, seed section 6) and that the IdP sends the groups claim (Entra ID: Token configuration > Add groups claim; Okta: the groups scope and a groups claim filter; SAML: the isMemberOf attribute).";
 
 export const entraLogin = signInScenario({
   id: 'sso.entra-login',
@@ -143,7 +145,8 @@ export const entraOverage = signInScenario({
   username: 'dave@customer.test',
   email: 'dave@customer.test',
   role: 'viewer',
-  because: 'overage: _claim_names/_claim_sources instead of groups -> the default role, never an elevated one',
+  because:
+    'overage: _claim_names/_claim_sources instead of groups -> the default role, never an elevated one',
   roleFix:
     'With group overage the ID token lists no groups (it points at Microsoft Graph in _claim_names/_claim_sources): the service must give the default role and log it, never guess an elevated one. Assign roles through a group claim filter, app roles, or fewer groups per user.',
   dependsOn: ['sso.entra-login'],

@@ -1,6 +1,7 @@
 // aigos-harness run: exit 2 for harness errors (bad arguments, an unreachable url
 // target, an unknown suite); against a url target the scenarios that need operator
-// access or TLS are skipped with the reason, and a signed report is written.
+// access, TLS or credentials are skipped with the reason, a route the deployment does
+// not serve fails, and a signed report is written.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,6 +73,14 @@ describe('aigos-harness run', () => {
     expect(byId.get('cp-02.tls')!.skipReason).toMatch(/needs an https public URL/);
     expect(byId.get('cp-02.migrations')!.status).toBe('passed'); // from the readiness answer
     expect(byId.get('cp-02.metrics')!.skipReason).toMatch(/--metrics-url/);
+    // a route the deployment does not serve fails its check; it is never skipped or passed
+    const login = byId.get('cp-02.default-password')!;
+    expect(login.status).toBe('failed');
+    expect(login.checks[0]!.actual).toBe('404 NOT_FOUND');
+    expect(login.checks[0]!.remediation).toMatch(
+      /must refuse wrong credentials with 401 at POST \/auth\/login/,
+    );
+    expect(byId.get('cp-02.organization')!.skipReason).toMatch(/needs admin credentials/);
     const verify = await harness(['verify', join(out, 'latest', 'report.json')], { env: env() });
     expect(verify.code).toBe(0);
   }, 90_000);

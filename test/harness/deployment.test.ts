@@ -1,145 +1,145 @@
-// The suites against a real local deployment behind the repository's nginx (one
-// deployment for this file): the healthy deployment passes cp-02 and the forged
-// X-Forwarded-For rate-limit scenario; then broken deployments make the right scenario
-// fail with a useful remediation: (a) Redis stopped, and the gateway stopped behind the
-// proxy (502). Each fault is repaired before the next test.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// The suites against a real, healthy local deployment behind the repository's nginx with
+// the test IdPs (one deployment for this file): every scenario of cp-02, api-contract,
+// security and sso passes — none skipped; the same deployment judged as a url target
+// skips exactly what a url target cannot give and still runs the aigrc client. Then
+// broken deployments make the right scenario fail with a useful remediation:
+// (a) Redis stopped, the gateway stopped behind the proxy (502), and (d) an audit row
+// tampered with as the PostgreSQL superuser. Each fault is repaired before the next test.
+import { readFile } from 'node:fs/promises';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redactor } from '../../harness/src/runner/redact.js';
-import { Runner } from '../../harness/src/runner/runner.js';
-import type { Report, ScenarioResult } from '../../harness/src/runner/model.js';
-import type { Suite } from '../../harness/src/runner/scenario.js';
-import { TargetUnderTest } from '../../harness/src/runner/target-under-test.js';
 import { findChromium } from '../../harness/src/drivers/browser.js';
-import { LocalDeployment } from '../../harness/src/targets/local/local-target.js';
-import { StateDir } from '../../harness/src/targets/local/state.js';
-import type { Status } from '../../harness/src/targets/local/supervisor.js';
+import type { ScenarioResult } from '../../harness/src/runner/model.js';
+import { TargetUnderTest } from '../../harness/src/runner/target-under-test.js';
+import { UrlTarget } from '../../harness/src/targets/url/url-target.js';
+import { suite as apiContract } from '../../scenarios/api-contract/index.js';
 import { suite as cp02 } from '../../scenarios/cp-02/index.js';
 import { suite as security } from '../../scenarios/security/index.js';
-import { harness, pollUntil } from '../support/harness.js';
+import { suite as sso } from '../../scenarios/sso/index.js';
+import { pollUntil } from '../support/harness.js';
+import { failedChecks, type LocalUnderTest, notPassed, runScenarios, upLocal } from './support.js';
 
-let tmp: string;
-let stateDir: string;
-let deployment: LocalDeployment;
-let target: TargetUnderTest;
+let local: LocalUnderTest;
+const run = (suites: Parameters<typeof runScenarios>[2], only?: string[]) =>
+  runScenarios(local.target, local.tmp, suites, only);
 
 beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'aigos-harness-deploy-'));
-  stateDir = join(tmp, 'state');
-  const up = await harness(['up', '--target', 'local', '--state', stateDir, '--proxy', '--json'], {
-    timeoutMs: 100_000,
-  });
-  if (up.code !== 0) throw new Error(`up --proxy failed (${up.code}):\n${up.stderr}`);
-  deployment = new LocalDeployment(new StateDir(stateDir));
-  target = await TargetUnderTest.of(deployment, { browserPath: findChromium() });
+  local = await upLocal(['--test-idps']);
 }, 120_000);
 
 afterAll(async () => {
-  const state = new StateDir(stateDir);
-  const status = await state.readJson<Status>(state.statusFile);
-  await harness(['down', '--target', 'local', '--state', stateDir], { timeoutMs: 60_000 });
-  if (status?.supervisorPid) {
-    try {
-      process.kill(-status.supervisorPid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
-  await rm(tmp, { recursive: true, force: true });
+  await local?.destroy();
 }, 90_000);
 
-async function runSuites(suites: Suite[], only?: string[]): Promise<Map<string, ScenarioResult>> {
-  const picked = only
-    ? suites.map((s) => ({ ...s, scenarios: s.scenarios.filter((x) => only.includes(x.id)) }))
-    : suites;
-  const runner = new Runner({
-    runId: `test-${Date.now()}`,
-    toolVersion: '0.0.0',
-    target,
-    suites: picked,
-    reportDir: join(tmp, 'reports', String(Date.now())),
-    redactor: new Redactor(await target.secretValues()),
-  });
-  const report: Report = await runner.run();
-  return new Map(report.suites.flatMap((s) => s.scenarios).map((s) => [s.id, s]));
-}
-
-const failedChecks = (r: ScenarioResult) =>
-  r.checks.filter((c) => c.status === 'failed' || c.status === 'errored');
-
-describe('local deployment behind nginx', () => {
-  it('is https with the local CA, and the healthy deployment passes every cp-02 scenario it can run', async () => {
-    expect(target.publicUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-    expect(target.caBundle).toContain('BEGIN CERTIFICATE');
-    // cp-02.default-packs is judged in its own test below: the bring-up may not import them
-    const results = await runSuites([
-      { ...cp02, scenarios: cp02.scenarios.filter((s) => s.id !== 'cp-02.default-packs') },
+describe('a healthy local deployment behind nginx with the test IdPs', () => {
+  it('passes every scenario of cp-02, api-contract, security and sso; none is skipped', async () => {
+    expect(findChromium(), 'Chromium is needed (apt-get install -y chromium)').toBeDefined();
+    expect(local.target.publicUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(Object.keys(local.target.endpoints.idps ?? {}).sort()).toEqual([
+      'entra',
+      'google',
+      'mismatch',
+      'okta',
+      'saml',
     ]);
-    const bad = [...results.values()].filter((r) => r.status === 'failed' || r.status === 'errored');
+    const results = await run([cp02, apiContract, security, sso]);
+    expect(notPassed(results)).toEqual([]);
+    const count =
+      cp02.scenarios.length + apiContract.scenarios.length + security.scenarios.length + sso.scenarios.length;
+    expect(results.size).toBe(count);
+    // the checks behind a few passes, so a pass cannot be empty
+    const checks = (id: string) => new Map(results.get(id)!.checks.map((c) => [c.id, c]));
+    expect(checks('cp-02.cli-status').get('shows-user')!.actual).toBe('User: admin@example.com');
+    expect(checks('cp-02.cli-status').get('shows-role')!.actual).toBe('Role: admin');
+    expect(checks('security.role-matrix').get('viewer-post-assets')!.actual).toBe('403 FORBIDDEN');
+    expect(checks('security.audit-tamper-refused').get('update-refused')!.actual).toMatch(/^refused: 42501/);
     expect(
-      bad.map(
-        (r) =>
-          `${r.id}: ${
-            r.error ??
-            failedChecks(r)
-              .map((c) => `${c.id} ${JSON.stringify(c.actual)}`)
-              .join('; ')
-          }`,
-      ),
-    ).toEqual([]);
+      (results.get('security.brute-force-lockout')!.metrics?.lockout as { failuresBeforeLock: number })
+        .failuresBeforeLock,
+    ).toBe(10);
+    expect(
+      (results.get('security.rate-limit-forged-xff')!.metrics?.burst as { limited: number }).limited,
+    ).toBeGreaterThan(0);
+    expect(checks('sso.entra-overage').get('role')!.actual).toBe('viewer');
+    expect(checks('sso.saml-login').get('role')!.actual).toBe('admin');
+    expect(String(checks('sso.issuer-mismatch').get('clear-refusal')!.actual)).toMatch(
+      /502 Sign-in refused: .*different issuer/,
+    );
+  }, 150_000);
+
+  it('as a url target: runs aigrc with the admin token, skips what needs operator access, the database or the test IdPs', async () => {
+    const endpoints = await local.deployment.endpoints();
+    const key = await local.deployment.exec([
+      'aigos-admin',
+      'apikey',
+      'create',
+      '--org',
+      'default',
+      '--scopes',
+      '*',
+      '--role',
+      'admin',
+      '--user',
+      endpoints.admin.email,
+      '--expires-in-days',
+      '1',
+    ]);
+    expect(key.code, key.stderr).toBe(0);
+    const url = await new UrlTarget({
+      url: endpoints.public,
+      caFile: endpoints.tls!.caFile,
+      adminEmail: endpoints.admin.email,
+      adminPasswordFile: endpoints.admin.passwordFile,
+    }).up();
+    const target = await TargetUnderTest.of(url, {
+      admin: {
+        token: key.stdout.trim(),
+        email: endpoints.admin.email,
+        password: (await readFile(endpoints.admin.passwordFile, 'utf8')).trim(),
+      },
+      browserPath: findChromium(),
+    });
+    const results = await runScenarios(
+      target,
+      local.tmp,
+      [cp02, security, sso],
+      [
+        'cp-02.health',
+        'cp-02.admin-login',
+        'cp-02.organization',
+        'cp-02.cli-status',
+        'security.role-matrix',
+        'security.audit-chain-verify',
+        'security.audit-tamper-refused',
+        'security.brute-force-lockout',
+        'sso.okta-login',
+      ],
+    );
+    const status = (id: string) => results.get(id)!.status;
     for (const id of [
       'cp-02.health',
-      'cp-02.migrations',
-      'cp-02.routing',
-      'cp-02.metrics',
-      'cp-02.security-headers',
-      'cp-02.tls',
-      'cp-02.no-secrets',
+      'cp-02.admin-login',
+      'cp-02.organization',
+      'cp-02.cli-status',
+      'security.role-matrix',
+      'security.audit-chain-verify',
     ])
-      expect(results.get(id)!.status, id).toBe('passed');
-    if (findChromium()) expect(results.get('cp-02.web-ui')!.status).toBe('passed');
-    // features of later issues are skipped with the reason, never passed
-    for (const r of results.values())
-      if (r.status === 'skipped') expect(r.skipReason).toMatch(/requires|needs|depends/);
+      expect(status(id), notPassed(results).join('\n')).toBe('passed');
+    expect(results.get('security.audit-tamper-refused')!.skipReason).toMatch(
+      /needs a database connection, which the url target cannot give/,
+    );
+    expect(results.get('security.brute-force-lockout')!.skipReason).toMatch(
+      /needs operator access .* the url target cannot give/,
+    );
+    expect(results.get('sso.okta-login')!.skipReason).toMatch(
+      /needs the kit's test identity provider "okta" named in endpoints.json idps/,
+    );
   }, 90_000);
 
-  it('(c) policy packs not imported: cp-02.default-packs fails with the import command; after importing it passes', async () => {
-    const before = (await runSuites([cp02], ['cp-02.default-packs'])).get('cp-02.default-packs')!;
-    if (before.status === 'skipped') return; // the API core (policy packs) is not served by this build
-    if (before.status === 'failed') {
-      const missing = failedChecks(before);
-      expect(missing.map((c) => c.id)).toEqual(['pack-eu-ai-act', 'pack-nist-ai-rmf', 'pack-iso-42001']);
-      expect(missing[0]!.remediation).toMatch(
-        /aigos-admin policy import --source built-in --policies eu-ai-act,nist-ai-rmf,iso-42001/,
-      );
-      const imported = await deployment.exec([
-        'aigos-admin',
-        'policy',
-        'import',
-        '--source',
-        'built-in',
-        '--policies',
-        'eu-ai-act,nist-ai-rmf,iso-42001',
-      ]);
-      expect(imported.code, imported.stderr).toBe(0);
-    }
-    const after = (await runSuites([cp02], ['cp-02.default-packs'])).get('cp-02.default-packs')!;
-    expect(after.status, JSON.stringify(after.checks)).toBe('passed');
-  }, 60_000);
-
-  it('holds the /auth/ rate limit against a forged X-Forwarded-For', async () => {
-    const results = await runSuites([security], ['security.rate-limit-forged-xff']);
-    const r = results.get('security.rate-limit-forged-xff')!;
-    expect(r.status, JSON.stringify(r.checks)).toBe('passed');
-    expect((r.metrics?.burst as { limited: number }).limited).toBeGreaterThan(0);
-  }, 60_000);
-
   it('(a) Redis stopped: cp-02.health fails naming Redis with the remediation, and dependents are skipped', async () => {
-    await deployment.stopComponent('redis');
+    await local.deployment.stopComponent('redis');
     try {
-      const results = await runSuites([cp02], ['cp-02.health', 'cp-02.routing']);
+      const results = await run([cp02], ['cp-02.health', 'cp-02.routing']);
       const health = results.get('cp-02.health')!;
       expect(health.status).toBe('failed');
       const ready = failedChecks(health).find((c) => c.id === 'api-ready')!;
@@ -152,32 +152,81 @@ describe('local deployment behind nginx', () => {
       ).toBe(true);
       expect(results.get('cp-02.routing')!.skipReason).toBe('depends on cp-02.health, which failed');
     } finally {
-      await deployment.startComponent('redis');
+      await local.deployment.startComponent('redis');
     }
     await pollUntil(
       'readiness after Redis returns',
       async () => {
-        const r = (await runSuites([cp02], ['cp-02.health'])).get('cp-02.health')!;
+        const r = (await run([cp02], ['cp-02.health'])).get('cp-02.health')!;
         if (r.status === 'passed') return true;
-        throw new Error(
-          failedChecks(r)
-            .map((c) => `${c.id} ${JSON.stringify(c.actual)}`)
-            .join('; '),
-        );
+        throw new Error(notPassed(new Map([[r.id, r]])).join('; '));
       },
       { timeoutMs: 20_000, intervalMs: 500 },
     );
   }, 60_000);
 
   it('the gateway stopped behind nginx: the public URL answers 502 and the remediation is the 502 row', async () => {
-    await deployment.stopComponent('gateway');
+    await local.deployment.stopComponent('gateway');
     try {
-      const results = await runSuites([cp02], ['cp-02.health']);
+      const results = await run([cp02], ['cp-02.health']);
       const pub = failedChecks(results.get('cp-02.health')!).find((c) => c.id === 'public-live')!;
       expect(pub.actual).toBe(502);
       expect(pub.remediation).toMatch(/502 Bad Gateway/);
     } finally {
-      await deployment.startComponent('gateway');
+      await local.deployment.startComponent('gateway');
+    }
+  }, 60_000);
+
+  it('(d) an audit row tampered with as the PostgreSQL superuser: security.audit-chain-verify fails naming the broken link', async () => {
+    const endpoints = await local.deployment.endpoints();
+    const db = new URL(endpoints.database.url);
+    const su = new pg.Client({
+      host: db.hostname,
+      port: Number(db.port),
+      database: db.pathname.slice(1),
+      user: 'postgres',
+      password: (
+        await readFile(local.deployment.state.secretFile('postgres-superuser-password'), 'utf8')
+      ).trim(),
+    });
+    await su.connect();
+    // the superuser may do what the application role may not: the triggers are bypassed in replica mode
+    const asSuperuser = async (id: string, label: string | null) => {
+      await su.query('BEGIN');
+      await su.query('SET LOCAL session_replication_role = replica');
+      await su.query('UPDATE audit_log SET actor_label = $1 WHERE id = $2', [label, id]);
+      await su.query('COMMIT');
+    };
+    try {
+      const row = (
+        await su.query<{ id: string; seq: string; actor_label: string | null }>(
+          `SELECT a.id, a.seq, a.actor_label FROM audit_log a JOIN organizations o ON o.id = a.organization_id
+            WHERE o.slug = 'default' ORDER BY a.seq LIMIT 1 OFFSET 2`,
+        )
+      ).rows[0]!;
+      expect(row).toBeDefined();
+      await asSuperuser(row.id, 'someone else');
+      let verify: ScenarioResult;
+      try {
+        verify = (await run([security], ['security.audit-chain-verify'])).get('security.audit-chain-verify')!;
+      } finally {
+        await asSuperuser(row.id, row.actor_label);
+      }
+      expect(verify.status).toBe('failed');
+      const broken = failedChecks(verify).find((c) => c.id === 'chain-verifies')!;
+      const link = (broken.actual as { firstBroken: string }).firstBroken;
+      expect(link).toContain(`entry ${row.seq} (id ${row.id})`);
+      expect(link).toMatch(/hash-mismatch/);
+      expect(broken.remediation).toContain(`broken at entry ${row.seq}`);
+      expect(broken.remediation).toMatch(/restore the database from the last backup/);
+      expect(broken.remediation).toMatch(/superuser/);
+      // repaired: the chain verifies again
+      const again = (await run([security], ['security.audit-chain-verify'])).get(
+        'security.audit-chain-verify',
+      )!;
+      expect(again.status, notPassed(new Map([[again.id, again]])).join('\n')).toBe('passed');
+    } finally {
+      await su.end();
     }
   }, 60_000);
 });

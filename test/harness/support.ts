@@ -1,6 +1,18 @@
-// Helpers of the harness tests: a tiny HTTP server to aim scenarios at, and a target
-// under test without any deployment behind it.
+// Helpers of the harness tests: a tiny HTTP server to aim scenarios at, a target under
+// test without any deployment behind it, and real local deployments with the runner.
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findChromium } from '../../harness/src/drivers/browser.js';
+import type { Report, ScenarioResult } from '../../harness/src/runner/model.js';
+import { Redactor } from '../../harness/src/runner/redact.js';
+import { Runner } from '../../harness/src/runner/runner.js';
+import type { Suite } from '../../harness/src/runner/scenario.js';
+import { LocalDeployment } from '../../harness/src/targets/local/local-target.js';
+import { StateDir } from '../../harness/src/targets/local/state.js';
+import type { Status } from '../../harness/src/targets/local/supervisor.js';
+import { harness } from '../support/harness.js';
 import type {
   Capability,
   Component,
@@ -107,4 +119,85 @@ export async function fakeTarget(
       admin: {},
     },
   );
+}
+
+// ---- real local deployments (behind the repository's nginx) ----------------------------
+
+export interface LocalUnderTest {
+  tmp: string;
+  stateDir: string;
+  deployment: LocalDeployment;
+  target: TargetUnderTest;
+  /** `down`, then make sure nothing of it survives, then remove the temporary directory. */
+  destroy(): Promise<void>;
+}
+
+/** `aigos-harness up --target local --proxy <flags>` in a temporary state directory. */
+export async function upLocal(flags: string[]): Promise<LocalUnderTest> {
+  const tmp = await mkdtemp(join(tmpdir(), 'aigos-harness-deploy-'));
+  const stateDir = join(tmp, 'state');
+  const destroy = async () => {
+    const state = new StateDir(stateDir);
+    const status = await state.readJson<Status>(state.statusFile);
+    await harness(['down', '--target', 'local', '--state', stateDir], { timeoutMs: 60_000 });
+    if (status?.supervisorPid) {
+      try {
+        process.kill(-status.supervisorPid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    await rm(tmp, { recursive: true, force: true });
+  };
+  const up = await harness(['up', '--target', 'local', '--state', stateDir, '--proxy', '--json', ...flags], {
+    timeoutMs: 100_000,
+  });
+  if (up.code !== 0) {
+    await destroy();
+    throw new Error(`up --proxy ${flags.join(' ')} failed (${up.code}):\n${up.stderr}`);
+  }
+  const deployment = new LocalDeployment(new StateDir(stateDir));
+  const target = await TargetUnderTest.of(deployment, { browserPath: findChromium() });
+  return { tmp, stateDir, deployment, target, destroy };
+}
+
+/** Run suites (optionally only some scenario ids) with the real runner; results by scenario id. */
+export async function runScenarios(
+  target: TargetUnderTest,
+  reportRoot: string,
+  suites: Suite[],
+  only?: string[],
+): Promise<Map<string, ScenarioResult>> {
+  const picked = only
+    ? suites.map((s) => ({ ...s, scenarios: s.scenarios.filter((x) => only.includes(x.id)) }))
+    : suites;
+  const runner = new Runner({
+    runId: `test-${Date.now()}`,
+    toolVersion: '0.0.0',
+    target,
+    suites: picked,
+    reportDir: join(reportRoot, 'reports', `${Date.now()}-${Math.random().toString(16).slice(2, 6)}`),
+    redactor: new Redactor(await target.secretValues()),
+  });
+  const report: Report = await runner.run();
+  return new Map(report.suites.flatMap((s) => s.scenarios).map((s) => [s.id, s]));
+}
+
+export const failedChecks = (r: ScenarioResult) =>
+  r.checks.filter((c) => c.status === 'failed' || c.status === 'errored');
+
+/** "id: failed checks" lines of the scenarios that did not pass (for readable assertions). */
+export function notPassed(results: Map<string, ScenarioResult>): string[] {
+  return [...results.values()]
+    .filter((r) => r.status !== 'passed')
+    .map(
+      (r) =>
+        `${r.id} ${r.status}: ${
+          r.skipReason ??
+          r.error ??
+          failedChecks(r)
+            .map((c) => `${c.id} ${JSON.stringify(c.actual)}`)
+            .join('; ')
+        }`,
+    );
 }

@@ -200,6 +200,23 @@ describe('WebSocket /ws', () => {
     }
   });
 
+  it('gives the audit channel to admins only, as GET /api/v1/audit does, whatever the scopes', async () => {
+    const viewer = await createApiKey(dep, org, { role: 'viewer', scopes: ['events:read', 'audit:read'] });
+    const admin = await createApiKey(dep, org, { role: 'admin', scopes: ['audit:read'] });
+    const v = await Client.open(wsUrl(a.url, `?token=${viewer}`));
+    const ad = await Client.open(wsUrl(a.url, `?token=${admin}`));
+    try {
+      expect((await v.next((f) => f.type === 'welcome')).frame.channels).toEqual(['events']);
+      v.send({ type: 'subscribe', channels: ['audit'] });
+      const refused = await v.next((f) => f.type === 'error' && f.channel === 'audit');
+      expect(refused.frame.code).toBe('FORBIDDEN');
+      expect((await ad.subscribe(['audit'])).channels).toEqual(['audit']);
+    } finally {
+      v.close();
+      ad.close();
+    }
+  });
+
   it('refuses an upgrade without valid credentials (401)', async () => {
     await expect(Client.open(wsUrl(a.url))).rejects.toMatchObject({ status: 401 });
     await expect(

@@ -148,7 +148,9 @@ export class Supervisor {
     if (this.options.seedDefaultAdminPassword) {
       // the admin keeps the seed's default: the password file endpoints.json names says so
       this.secrets['admin-password'] = SEED_DEFAULT_ADMIN_PASSWORD;
-      await writeFile(this.state.secretFile('admin-password'), `${SEED_DEFAULT_ADMIN_PASSWORD}\n`, { mode: 0o600 });
+      await writeFile(this.state.secretFile('admin-password'), `${SEED_DEFAULT_ADMIN_PASSWORD}\n`, {
+        mode: 0o600,
+      });
     }
     await this.chooseLayout();
     // the test IdPs need only the public URL: they start while the data stores do
@@ -187,7 +189,16 @@ export class Supervisor {
       await this.step('test IdPs: verifying their e-mail domain for the organization (SSO sign-in)');
       this.idps = await idps;
       for (const domain of this.idps.verifiedDomains)
-        await this.runAdmin(['org', 'add-domain', '--org', 'default', '--domain', domain, '--verified', 'true']);
+        await this.runAdmin([
+          'org',
+          'add-domain',
+          '--org',
+          'default',
+          '--domain',
+          domain,
+          '--verified',
+          'true',
+        ]);
     }
     await this.step('starting api, ca and web, then the gateway in front of them');
     await Promise.all(['api', 'ca', 'web'].map((s) => this.startComponent(s as Service)));
@@ -493,7 +504,10 @@ export class Supervisor {
       const stop = (c: Component) => this.procs.get(c)?.stop(c === 'postgres' ? 'SIGINT' : 'SIGTERM', 10_000);
       await Promise.allSettled([
         ...['nginx', 'gateway', 'web'].map((c) => stop(c as Component)),
-        this.idpsStarting?.then((i) => i.stop(), () => undefined),
+        this.idpsStarting?.then(
+          (i) => i.stop(),
+          () => undefined,
+        ),
       ]);
       await Promise.allSettled(['api', 'ca'].map((c) => stop(c as Component)));
       await Promise.allSettled(INFRA.map((c) => stop(c)));

@@ -26,17 +26,34 @@ import {
 } from '../../common/realtime.js';
 import { Redis } from 'ioredis';
 import { credentialsOf, type PrincipalResolver, resolvePrincipal } from '../auth/middleware.js';
-import { hasScope, type Principal } from '../auth/principal.js';
+import { authorize, type Principal, type Role, type Scope } from '../auth/principal.js';
 
 /** Close code of a dropped slow consumer (private range 4000-4999). */
 export const CLOSE_SLOW_CONSUMER = 4008;
 
 /** The scope a principal needs to receive a channel. */
-const CHANNEL_SCOPE: Record<RealtimeChannel, string> = {
+const CHANNEL_SCOPE: Record<RealtimeChannel, Scope> = {
   events: 'events:read',
   compliance: 'compliance:read',
   audit: 'audit:read',
 };
+
+/** The role a principal needs for a channel: the same as the REST route that lists it. */
+const CHANNEL_ROLE: Record<RealtimeChannel, Role> = {
+  events: 'viewer',
+  compliance: 'viewer',
+  audit: 'admin', // GET /api/v1/audit is admin-only
+};
+
+/** Why this principal may not receive the channel, or undefined when it may. */
+function channelRefusal(p: Principal, channel: RealtimeChannel): string | undefined {
+  try {
+    authorize(p, { scopes: [CHANNEL_SCOPE[channel]], minRole: CHANNEL_ROLE[channel] });
+    return undefined;
+  } catch (err) {
+    return `the ${channel} channel: ${(err as Error).message}`;
+  }
+}
 
 export interface RealtimeOptions {
   redisUrl: string;
@@ -175,7 +192,7 @@ export class RealtimeServer {
     this.send(client, {
       type: 'welcome',
       orgId: principal.orgId,
-      channels: REALTIME_CHANNELS.filter((c) => hasScope(principal, CHANNEL_SCOPE[c])),
+      channels: REALTIME_CHANNELS.filter((c) => !channelRefusal(principal, c)),
       heartbeatMs: this.o.heartbeatMs,
     });
     const initial = url.searchParams.get('channels');
@@ -226,13 +243,9 @@ export class RealtimeServer {
         });
         continue;
       }
-      if (!hasScope(client.principal, CHANNEL_SCOPE[channel])) {
-        this.send(client, {
-          type: 'error',
-          code: 'FORBIDDEN',
-          channel,
-          message: `the ${channel} channel needs the scope ${CHANNEL_SCOPE[channel]}`,
-        });
+      const refusal = channelRefusal(client.principal, channel);
+      if (refusal) {
+        this.send(client, { type: 'error', code: 'FORBIDDEN', channel, message: refusal });
         continue;
       }
       client.channels.add(channel);
