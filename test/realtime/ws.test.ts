@@ -284,7 +284,7 @@ describe('WebSocket /ws', () => {
 
   it('announces an asset change on the compliance and audit channels once it is committed', async () => {
     const writer = await createApiKey(dep, org, {
-      role: 'editor',
+      role: 'admin', // the audit channel is for admins
       scopes: ['assets:write', 'compliance:read', 'audit:read'],
     });
     const c = await Client.open(wsUrl(dep.endpoints.gateway), { authorization: `Bearer ${writer}` });
