@@ -86,12 +86,25 @@ export async function browserSignIn(
         await page.fill('#username', o.username);
         await page.fill('#password', o.password);
         await page.click('#idp-submit');
-        await page.waitForFunction(
-          // runs in the page (a string: this code base has no DOM types)
-          `location.origin === ${JSON.stringify(publicOrigin)} && document.readyState === 'complete' && !!document.querySelector('#who-role, #reason')`,
-          undefined,
-          { timeout: 20_000 },
-        );
+        // back at the control plane: whoami or the refusal page (polled: the browser goes
+        // through several redirects, and a navigation may interrupt one look at the page)
+        const deadline = Date.now() + 20_000;
+        let seen = '';
+        for (;;) {
+          const here = page.url();
+          const found =
+            here.startsWith(publicOrigin) &&
+            (await page
+              .locator('#who-role, #reason')
+              .count()
+              .catch(() => 0)) > 0;
+          if (found) break;
+          seen = strip(here);
+          if (Date.now() > deadline || ctx.signal.aborted)
+            throw new Error(`did not come back to the control plane within 20 s (last at ${seen})`);
+          await page.waitForTimeout(150).catch(() => undefined);
+        }
+        await page.waitForLoadState('load', { timeout: 5_000 }).catch(() => undefined);
       }
       Object.assign(out, await landing(page, publicOrigin));
       if (out.refused) out.refused.status = lastStatus;
