@@ -11,7 +11,7 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { generateApiKey } from '../reference/src/api/auth/api-keys.js';
 import { PACKAGE_ROOT as ROOT } from '../reference/src/common/paths.js';
@@ -107,6 +107,32 @@ export function caFiles(dir: string): CaFiles {
     ocspKey: join(ca, 'ocsp.key'),
     chain: join(ca, 'ca-chain.crt'),
   };
+}
+
+/** The CA files a deployment's service env names (SIGNING_KEY_PATH and friends), if it does. */
+export function filesFromEnv(env: Record<string, string>): CaFiles | undefined {
+  const key = env.SIGNING_KEY_PATH;
+  const root = env.CA_ROOT_CERT_PATH;
+  if (!key || !root) return undefined;
+  const beside = (f: string) => join(dirname(key), f);
+  return {
+    dir: dirname(dirname(dirname(key))),
+    rootCert: root,
+    rootKey: env.CA_ROOT_KEY_PATH ?? join(dirname(root), 'ca-root.key'),
+    issuingCert: env.CA_ISSUING_CERT_PATH ?? beside('signing.crt'),
+    issuingKey: key,
+    ocspCert: env.CA_OCSP_CERT_PATH ?? beside('ocsp.crt'),
+    ocspKey: env.CA_OCSP_KEY_PATH ?? beside('ocsp.key'),
+    chain: beside('ca-chain.crt'),
+  };
+}
+
+/** The service env without any CA key material (an unconfigured CA). */
+export function withoutCaKeys(env: Record<string, string>): Record<string, string> {
+  const out = { ...env };
+  for (const k of Object.keys(out))
+    if (k === 'SIGNING_KEY_PATH' || /^CA_(ROOT|ISSUING|OCSP)_/.test(k)) delete out[k];
+  return out;
 }
 
 /** The env a configured CA process runs with. */
@@ -224,7 +250,12 @@ export async function startCaDeployment(
       const publicUrl = opts.via === 'gateway' ? `${endpoints.gateway}/ca` : endpoints.ca;
       dep.caLog = join(stateDir, 'logs', 'ca-configured.log');
       dep.ownCa = await startCaProcess(caEnv(serviceEnv, dep.files, publicUrl), dep.caLog);
-    } else if (info.status !== 200) throw new Error(`${endpoints.ca}/api/v1/info answered ${info.status}`);
+    } else if (info.status !== 200) {
+      throw new Error(`${endpoints.ca}/api/v1/info answered ${info.status}`);
+    } else {
+      // the target already runs a configured CA: its key files, when the service env names them
+      dep.files = filesFromEnv(serviceEnv);
+    }
   } catch (err) {
     await dep.close();
     throw err;

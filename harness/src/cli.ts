@@ -125,7 +125,7 @@ program
       ];
       process.stdout.write(
         `AIGOS Control Plane ${endpoints.version} is ready (${((Date.now() - started) / 1000).toFixed(1)} s)\n` +
-          rows.map(([k, v]) => `  ${k.padEnd(10)} ${v}`).join('\n') +
+          rows.map(([k, v]) => `  ${k.padEnd(Math.max(...rows.map(([x]) => x.length)))} ${v}`).join('\n') +
           `\nStop it with: npm run harness -- down --target local${opts.state ? ` --state ${opts.state}` : ''}\n`,
       );
     },

@@ -301,6 +301,34 @@ const hashVerified: Scenario = {
       remediation: fix('validation collects every error'),
       evidence: [many],
     });
+    const now = new Date().toISOString();
+    const threads: [string, Record<string, unknown>][] = [
+      [
+        'an orphan declaration whose remediationNote is shorter than 10 characters',
+        {
+          type: 'orphan',
+          reason: 'discovery',
+          declaredBy: 'aigos-harness',
+          declaredAt: now,
+          remediationDeadline: now,
+          remediationNote: 'too short',
+        },
+      ],
+      [
+        'a linked reference with an unknown status',
+        { type: 'linked', system: 'jira', ref: 'GOV-1', url: 'https://jira.example/GOV-1', status: 'maybe' },
+      ],
+    ];
+    for (const [what, goldenThread] of threads) {
+      const res = await push(ctx, auth, makeEvent(orgId, { goldenThread }), `push ${what}`);
+      statusCheck(ctx, {
+        id: `golden-thread-${goldenThread.type as string}`,
+        title: `an event with ${what} is rejected`,
+        res,
+        want: [400, 422],
+        rule: 'goldenThread is a linked reference (status active | completed | cancelled | unknown) or an orphan declaration (remediationNote of 10+ characters)',
+      });
+    }
     const other = await push(ctx, auth, makeEvent(`${orgId}-other`), 'push for another org');
     statusCheck(ctx, {
       id: 'org-mismatch',
@@ -359,7 +387,7 @@ const listing: Scenario = {
   async run(ctx) {
     const { auth, orgId } = await eventsSetup(ctx);
     const a = makeEvent(orgId);
-    const b = makeEvent(orgId, { assetId: a.assetId, type: 'aigrc.asset.updated' });
+    const b = makeEvent(orgId, { assetId: a.assetId, type: 'aigrc.asset.updated', criticality: 'high' });
     await push(ctx, auth, a, 'push a');
     await push(ctx, auth, b, 'push b');
     const list = await ctx.http({
@@ -383,7 +411,73 @@ const listing: Scenario = {
       remediation: fix('event list { events, total, limit, offset }'),
       evidence: [list],
     });
+    const filtered: [string, string, number][] = [
+      ['type', 'aigrc.asset.updated', 1],
+      ['criticality', 'high', 1],
+      ['since', new Date(Date.now() - 3_600_000).toISOString(), 2],
+    ];
+    for (const [name, value, want] of filtered) {
+      const res = await ctx.http({
+        url: `/v1/events?assetId=${encodeURIComponent(a.assetId)}&${name}=${encodeURIComponent(value)}`,
+        headers: auth,
+        label: `GET /v1/events filtered by ${name}`,
+      });
+      const body = res.json<{ events?: unknown[]; total?: number }>();
+      ctx.check({
+        id: `filter-${name}`,
+        title: `GET /v1/events filters by ${name}`,
+        pass: res.status === 200 && body?.total === want && body.events?.length === want,
+        expected: { total: want },
+        actual: { status: res.error ?? res.status, total: body?.total, events: body?.events?.length },
+        remediation: fix('GET /v1/events filters: assetId, type, criticality, since, limit, offset'),
+        evidence: [res],
+      });
+    }
+    const assetEvents = await ctx.http({
+      url: `/v1/assets/${encodeURIComponent(a.assetId)}/events`,
+      headers: auth,
+    });
+    const ae = assetEvents.json<{ events?: { id?: string }[]; total?: number }>();
+    ctx.check({
+      id: 'asset-events',
+      title: "GET /v1/assets/:assetId/events lists the asset's events",
+      pass:
+        assetEvents.status === 200 &&
+        ae?.total === 2 &&
+        [a.id, b.id].every((id) => ae.events?.some((e) => e.id === id)),
+      expected: { total: 2, ids: [a.id, b.id] },
+      actual: {
+        status: assetEvents.error ?? assetEvents.status,
+        total: ae?.total,
+        events: ae?.events?.length,
+      },
+      remediation: fix('GET /v1/assets/:assetId/events'),
+      evidence: [assetEvents],
+    });
     const one = await ctx.http({ url: `/v1/events/${a.id}`, headers: auth });
+    // receivedAt is the server's: an event claiming one is refused, or the claim is ignored
+    const claimed = '2001-01-01T00:00:00.000Z';
+    const c = makeEvent(orgId);
+    const pushedC = await push(ctx, auth, { ...c, receivedAt: claimed }, 'push claiming a receivedAt');
+    const storedC =
+      pushedC.status === 201
+        ? (
+            await ctx.http({ url: `/v1/events/${c.id}`, headers: auth, label: 'the event that claimed it' })
+          ).json<{
+            receivedAt?: string;
+          }>()?.receivedAt
+        : undefined;
+    ctx.check({
+      id: 'received-at-server',
+      title: 'receivedAt is set by the server only (a client-supplied value is refused or ignored)',
+      pass:
+        [400, 422].includes(pushedC.status) ||
+        (pushedC.status === 201 && typeof storedC === 'string' && storedC !== claimed),
+      expected: `refused (400), or stored with the time of receipt instead of ${claimed}`,
+      actual: { push: pushedC.error ?? pushedC.status, stored: storedC ?? null },
+      remediation: fix('receivedAt is set by the server only'),
+      evidence: [pushedC],
+    });
     ctx.check({
       id: 'event-by-id',
       title: 'GET /v1/events/:id returns the stored event with its hash',
@@ -455,6 +549,174 @@ const rateLimitHeaders: Scenario = {
   },
 };
 
+const batchLimit: Scenario = {
+  id: 'api-contract.batch-limit',
+  title: 'POST /v1/events/batch takes at most 1000 events',
+  dependsOn: ['cp-02.health'],
+  async run(ctx) {
+    const { auth, orgId } = await eventsSetup(ctx);
+    const events = Array.from({ length: 1001 }, () => makeEvent(orgId));
+    const res = await ctx.http({
+      method: 'POST',
+      url: '/v1/events/batch',
+      json: events,
+      headers: auth,
+      label: 'batch of 1001 events',
+      timeoutMs: 20_000,
+    });
+    envelopeCheck(
+      ctx,
+      'over-limit',
+      'a batch of 1001 events is refused as a whole (4xx in the envelope)',
+      res,
+      [400, 413, 422],
+    );
+    const listed = await ctx.http({
+      url: `/v1/events/${events[0]!.id}`,
+      headers: auth,
+      label: 'the first event of the refused batch',
+    });
+    statusCheck(ctx, {
+      id: 'none-stored',
+      title: 'none of the refused batch was stored',
+      res: listed,
+      want: [404],
+      rule: 'POST /v1/events/batch (up to 1000)',
+    });
+  },
+};
+
+const scopes: Scenario = {
+  id: 'api-contract.scopes',
+  title:
+    'API key scopes events:write, events:read and assets:read are enforced; critical events are not rate limited',
+  dependsOn: ['cp-02.health'],
+  timeoutMs: 30_000,
+  async run(ctx) {
+    const { auth, orgId } = await eventsSetup(ctx);
+    const made: { id: string; key: string }[] = [];
+    const key = async (scope: string): Promise<Record<string, string> | undefined> => {
+      const res = await ctx.http({
+        method: 'POST',
+        url: '/api/v1/api-keys',
+        headers: auth,
+        json: { name: `aigos-harness ${scope}`, role: 'editor', scopes: [scope], expiresInDays: 1 },
+        label: `create an ${scope} key`,
+      });
+      const body = res.json<{ id?: string; key?: string }>();
+      ctx.check({
+        id: `key-${scope.replace(':', '-')}`,
+        title: `an API key with only ${scope} can be created (POST /api/v1/api-keys)`,
+        pass: res.status === 201 && Boolean(body?.key),
+        expected: 201,
+        actual: res.error ?? res.status,
+        remediation: fix('API keys carry scopes events:write, events:read, assets:read'),
+        evidence: [res],
+      });
+      if (!body?.key || !body.id) return undefined;
+      made.push({ id: body.id, key: body.key });
+      return { Accept: 'application/json', Authorization: `Bearer ${body.key}` };
+    };
+    try {
+      const writer = await key('events:write');
+      const reader = await key('events:read');
+      const assets = await key('assets:read');
+      const rows: [Record<string, string> | undefined, string, string, string, unknown, number[]][] = [
+        [writer, 'events:write', 'POST', '/v1/events', makeEvent(orgId), [201]],
+        [writer, 'events:write', 'GET', '/v1/events?limit=1', undefined, [403]],
+        [reader, 'events:read', 'GET', '/v1/events?limit=1', undefined, [200]],
+        [reader, 'events:read', 'POST', '/v1/events', makeEvent(orgId), [403]],
+        [assets, 'assets:read', 'GET', '/v1/assets?limit=1', undefined, [200]],
+        [assets, 'assets:read', 'GET', '/v1/events?limit=1', undefined, [403]],
+      ];
+      for (const [headers, scope, method, url, json, want] of rows) {
+        if (!headers) continue;
+        const res = await ctx.http({ method, url, headers, json, label: `${scope} key: ${method} ${url}` });
+        statusCheck(ctx, {
+          id: `${scope.replace(':', '-')}-${method.toLowerCase()}-${url.replace(/\?.*$/, '').replace(/\W+/g, '-').replace(/^-|-$/g, '')}`,
+          title: `a key with only ${scope}: ${method} ${url.replace(/\?.*$/, '')} answers ${want.join('/')}`,
+          res,
+          want,
+          rule: 'API keys carry scopes events:write, events:read, assets:read; a route needs its scope (403 otherwise)',
+        });
+      }
+      if (writer) {
+        // a fresh key's window: a normal push is counted, a critical one is not
+        const remaining = (r: HttpResult) => Number(header(r.headers, 'x-ratelimit-remaining') ?? NaN);
+        const n1 = await push(ctx, writer, makeEvent(orgId), 'normal push (counted)');
+        const crit = await push(ctx, writer, makeEvent(orgId, { criticality: 'critical' }), 'critical push');
+        const n2 = await push(ctx, writer, makeEvent(orgId), 'normal push (counted)');
+        ctx.check({
+          id: 'critical-not-limited',
+          title: 'a critical event on POST /v1/events is not counted against the rate limit',
+          pass: crit.status === 201 && remaining(n2) === remaining(n1) - 1,
+          expected: 'X-RateLimit-Remaining drops by one across normal, critical, normal',
+          actual: {
+            critical: crit.status,
+            remainingBefore: remaining(n1),
+            remainingAfter: remaining(n2),
+          },
+          remediation: fix(
+            'events with criticality "critical" are never rate limited on the single-event route',
+          ),
+          evidence: [n1, crit, n2],
+        });
+      }
+    } finally {
+      for (const k of made)
+        await ctx.http({ method: 'DELETE', url: `/api/v1/api-keys/${k.id}`, headers: auth, label: 'revoke' });
+    }
+  },
+};
+
+const appendOnlyTable: Scenario = {
+  id: 'api-contract.append-only-table',
+  title: "The database refuses UPDATE and DELETE on stored events to the application's role",
+  dependsOn: ['cp-02.health'],
+  needs: ['database'],
+  async run(ctx) {
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({
+      connectionString: ctx.target.endpoints.database.url,
+      connectionTimeoutMillis: 5_000,
+    });
+    await client.connect();
+    const log: string[] = [];
+    try {
+      for (const [op, sql] of [
+        ['UPDATE', `UPDATE governance_events SET criticality = 'normal' WHERE false`],
+        ['DELETE', 'DELETE FROM governance_events WHERE false'],
+      ] as const) {
+        let outcome: string;
+        let refused = false;
+        await client.query('BEGIN');
+        try {
+          await client.query(sql);
+          outcome = 'succeeded (rolled back by the harness)';
+        } catch (err) {
+          const e = err as Error & { code?: string };
+          refused = true;
+          outcome = `refused: ${e.code ?? ''} ${e.message}`.trim();
+        } finally {
+          await client.query('ROLLBACK').catch(() => undefined);
+        }
+        log.push(`${sql}\n  -> ${outcome}`);
+        ctx.check({
+          id: `${op.toLowerCase()}-refused`,
+          title: `${op} on the stored events is refused by the database`,
+          pass: refused && /42501|permission denied|append-only|not allowed/i.test(outcome),
+          expected: 'refused (42501)',
+          actual: outcome,
+          remediation: fix('stored events are append-only: the database refuses UPDATE/DELETE on that table'),
+        });
+      }
+    } finally {
+      await client.end().catch(() => undefined);
+      await ctx.evidence('statements', log.join('\n') + '\n', 'text');
+    }
+  },
+};
+
 export const suite: Suite = {
   id: 'api-contract',
   title: 'Governance events API contract (contracts.md §3)',
@@ -465,7 +727,10 @@ export const suite: Suite = {
     pushIdempotency,
     hashVerified,
     batchPartial,
+    batchLimit,
     listing,
+    scopes,
     rateLimitHeaders,
+    appendOnlyTable,
   ],
 };

@@ -18,8 +18,10 @@ export const suite: Suite = {
     migrations,
     routing,
     webUi,
-    adminLogin,
+    // the failed default-password attempt first: the admin's successful login then clears
+    // the account's failure count, so repeated runs never lock the admin out
     defaultPassword,
+    adminLogin,
     organization,
     defaultPacks,
     cliStatus,

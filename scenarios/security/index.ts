@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { httpProbe, type HttpResult } from '../../harness/src/drivers/http.js';
 import type { Scenario, Suite } from '../../harness/src/runner/scenario.js';
-import { adminAuth, login } from '../cp-02/accounts.js';
+import { adminAuth, login, LOGIN_PATH } from '../cp-02/accounts.js';
 
 const RATE_PROBE_PATH = '/auth/aigos-harness-rate-probe';
 export const BURST = 30;
@@ -325,8 +325,25 @@ export const bruteForceLockout: Scenario = {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+    // The account's lock is the service's, whatever the client address. Where the target
+    // gives the gateway's own address, the attack comes from one made-up client address
+    // (TEST-NET-2, in X-Forwarded-For, which the gateway believes from loopback), so the
+    // failures do not count against the real client's address (the source block).
+    const gateway = ctx.target.services.gateway;
+    const source = `198.51.100.${randomInt(1, 255)}`;
+    const attempt = (pw: string, label: string) =>
+      gateway
+        ? ctx.http({
+            method: 'POST',
+            url: `${gateway}${LOGIN_PATH}`,
+            json: { email, password: pw },
+            headers: { Accept: 'application/json', 'X-Forwarded-For': source },
+            label,
+          })
+        : login(ctx, email, pw, label);
+    ctx.note(gateway ? `through the gateway as client ${source}` : 'through the public URL');
     try {
-      const before = await login(ctx, email, password, 'the throwaway account signs in');
+      const before = await attempt(password, 'the throwaway account signs in');
       ctx.check({
         id: 'account-works',
         title: 'the throwaway account signs in with its password (before the attack)',
@@ -347,9 +364,7 @@ export const bruteForceLockout: Scenario = {
       while (!locked && !blockedSource && attempts < MAX_ATTEMPTS) {
         const wave = await Promise.all(
           Array.from({ length: Math.min(WAVE, MAX_ATTEMPTS - attempts) }, (_, i) =>
-            login(
-              ctx,
-              email,
+            attempt(
               `wrong-${attempts + i}-${randomBytes(4).toString('hex')}`,
               `wrong password #${attempts + i + 1}`,
             ),
@@ -367,10 +382,10 @@ export const bruteForceLockout: Scenario = {
         ctx.note(`${failures} failures`);
         if (!locked) await sleep(700);
       }
-      const right = locked ? await login(ctx, email, password, 'the right password while locked') : undefined;
+      const right = locked ? await attempt(password, 'the right password while locked') : undefined;
       const ev = await ctx.evidence(
         'attempts',
-        `wrong passwords for ${email} in waves of ${WAVE}:\n${trail.map((t, i) => `#${i + 1} ${t}`).join('\n')}\n` +
+        `wrong passwords for ${email} in waves of ${WAVE}, ${gateway ? `at the gateway as client ${source}` : 'through the public URL'}:\n${trail.map((t, i) => `#${i + 1} ${t}`).join('\n')}\n` +
           (right ? `right password after the lock: ${right.status} ${errorCode(right) ?? ''}\n` : ''),
         'text',
       );

@@ -19,6 +19,7 @@ import {
   startCaDeployment,
   startCaProcess,
   stopProcess,
+  withoutCaKeys,
 } from '../../scripts/ca-deployment.js';
 import { openssl, opensslCsr, opensslOk, Scratch } from './openssl.js';
 
@@ -804,7 +805,7 @@ describe('key material at start', () => {
   it('without key material the CA starts and is ready, but CA routes answer 503 CA_NOT_CONFIGURED', async () => {
     const port = await freePort();
     const child = await startCaProcess(
-      { ...dep.serviceEnv, CA_PORT: String(port), LOG_LEVEL: 'warn' },
+      { ...withoutCaKeys(dep.serviceEnv), CA_PORT: String(port), LOG_LEVEL: 'warn' },
       scratch.path('unconfigured.log'),
     );
     try {
@@ -818,7 +819,7 @@ describe('key material at start', () => {
   });
 
   it('a key that does not match its certificate stops the CA with one line naming the variable (exit 78)', async () => {
-    if (!dep.files) return; // the deployment's own CA is configured: nothing of ours to break
+    if (!dep.files) return; // the CA's key files are unknown (a configured target that does not name them)
     const env = {
       ...caEnv(dep.serviceEnv, dep.files, dep.caUrl),
       CA_PORT: String(await freePort()),

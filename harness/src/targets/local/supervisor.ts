@@ -156,8 +156,13 @@ export class Supervisor {
     // the test IdPs need only the public URL: they start while the data stores do
     const idps = (this.idpsStarting = this.wantsIdps ? this.startTestIdps() : undefined);
     idps?.catch(() => undefined); // awaited below; a failure there fails the bring-up
-    await this.step('starting PostgreSQL, Redis and the S3 endpoint');
-    await Promise.all(INFRA.map((c) => this.startComponent(c)));
+    await this.step('starting PostgreSQL, Redis and the S3 endpoint; generating the CA hierarchy');
+    // the CA's keys (RSA-4096 root, P-256 issuing and OCSP) take a moment: made while the
+    // data stores start; `secrets generate` is idempotent, so a kept state reuses them
+    await Promise.all([
+      ...INFRA.map((c) => this.startComponent(c)),
+      this.runAdmin(['secrets', 'generate', '--dir', this.caSecretsDir]),
+    ]);
     await this.step('applying database migrations');
     await this.runAdmin(['db:migrate']);
     await this.step('seeding the organization and the first admin');
@@ -297,7 +302,17 @@ export class Supervisor {
       JWT_SECRET: s['jwt-secret'],
       SESSION_SECRET: s['session-secret'],
       ...(this.idps ? { AUTH_CONFIG_FILE: this.idps.authConfigFile } : {}),
+      // the running CA signs with the issuing CA; the root key stays out of its reach
+      CA_ROOT_CERT_PATH: `${this.caSecretsDir}/secrets/ca/ca-root.crt`,
+      SIGNING_KEY_PATH: `${this.caSecretsDir}/secrets/ca/signing.key`,
+      // OCSP and CRL locations written into certificates: the gateway, reachable without TLS
+      CA_PUBLIC_URL: `${url('gateway')}/ca`,
     };
+  }
+
+  /** Where `aigos-admin secrets generate` keeps the deployment's CA hierarchy. */
+  private get caSecretsDir(): string {
+    return this.state.path('secrets', 'deploy');
   }
 
   /** What users open: the TLS proxy when there is one, else the gateway (contracts §1). */
