@@ -93,9 +93,10 @@ export async function call<T = any>(
 ): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.key) headers.authorization = `Bearer ${opts.key}`;
-  let body: BodyInit | undefined;
+  let body: RequestInit['body'];
   if (opts.body instanceof FormData) body = opts.body;
-  else if (typeof opts.body === 'string' || opts.body instanceof Uint8Array) body = opts.body as BodyInit;
+  else if (typeof opts.body === 'string' || opts.body instanceof Uint8Array)
+    body = opts.body as RequestInit['body'];
   else if (opts.body !== undefined) {
     body = JSON.stringify(opts.body);
     headers['content-type'] ??= 'application/json';

@@ -206,7 +206,7 @@ describe('CGA leaf certificates', () => {
       'ec_paramgen_curve:P-256',
     ]);
     const der = Buffer.from(good.csrPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
-    der[der.length - 3] ^= 0x01; // inside the signature value
+    der[der.length - 3]! ^= 0x01; // inside the signature value
     const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
     await expectBad(parseCsr(tampered), 'CSR_SIGNATURE_INVALID');
     const weakPub = (await opensslOk(['pkey', '-in', weak.keyFile, '-pubout'])).stdout;
