@@ -28,7 +28,8 @@ export async function startApiDeployment(attempts = 3): Promise<ApiEnv> {
   for (let attempt = 1; ; attempt++) {
     let dep: TestDeployment | undefined;
     try {
-      dep = await TestDeployment.start();
+      // the API tests import and judge packs themselves: start without the built-in ones
+      dep = await TestDeployment.start({ args: ['--without-default-packs'] });
       return await prepare(dep);
     } catch (err) {
       await dep?.destroy().catch(() => undefined);

@@ -226,13 +226,17 @@ export class TestDeployment {
   ) {}
 
   /** Bring a deployment up, or clean up what was started and throw with the harness output. */
-  static async start(opts: { env?: NodeJS.ProcessEnv } = {}): Promise<TestDeployment> {
+  /** `args` are extra `up` options, e.g. ['--without-default-packs']. */
+  static async start(opts: { env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<TestDeployment> {
     const tmp = await mkdtemp(join(tmpdir(), 'aigos-test-'));
     const stateDir = join(tmp, 'state');
-    const up = await harness(['up', '--target', 'local', '--state', stateDir, '--json'], {
-      env: opts.env,
-      timeoutMs: 100_000,
-    });
+    const up = await harness(
+      ['up', '--target', 'local', '--state', stateDir, '--json', ...(opts.args ?? [])],
+      {
+        env: opts.env,
+        timeoutMs: 100_000,
+      },
+    );
     if (up.code !== 0) {
       await TestDeployment.teardown(tmp, stateDir);
       throw new Error(`up failed with code ${up.code}:\n${up.stderr}\n${up.stdout}`);
