@@ -1,9 +1,12 @@
 // Suite ca: the CA service as contracts §4 describes it, through the public URL (/ca/).
 // GET info (issuer name, the chain as PEM: root and issuing CA, OCSP and CRL URLs) and the
-// CRL; the seed's figures for the root (RSA 4096, 3650 days). Issuance, OCSP and
-// revocation scenarios grow here with the CA issue.
+// CRL; the seed's figures for the root (RSA 4096, 3650 days). Then the life of one
+// certificate (certificates.ts): issued for a compliant registered asset (and refused
+// while the asset is a draft), its chain verified (node's X.509 and openssl verify), and
+// OCSP answering good, then revoked after revocation (openssl ocsp judges both).
 import { X509Certificate } from 'node:crypto';
 import type { Scenario, Suite } from '../../harness/src/runner/scenario.js';
+import { chain, issue, ocsp } from './certificates.js';
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 const FIX =
@@ -106,4 +109,8 @@ const info: Scenario = {
   },
 };
 
-export const suite: Suite = { id: 'ca', title: 'CA service (contracts.md §4)', scenarios: [info] };
+export const suite: Suite = {
+  id: 'ca',
+  title: 'CA service (contracts.md §4): info, issuance, chain, OCSP and revocation',
+  scenarios: [info, issue, chain, ocsp],
+};

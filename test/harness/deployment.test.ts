@@ -1,6 +1,6 @@
 // The suites against a real, healthy local deployment behind the repository's nginx with
 // the test IdPs (one deployment for this file): every scenario of cp-02, api-contract,
-// security and sso passes — none skipped; the same deployment judged as a url target
+// security, sso and ca passes — none skipped; the same deployment judged as a url target
 // skips exactly what a url target cannot give and still runs the aigrc client. Then
 // broken deployments make the right scenario fail with a useful remediation:
 // (a) Redis stopped, the gateway stopped behind the proxy (502), and (d) an audit row
@@ -13,6 +13,7 @@ import type { ScenarioResult } from '../../harness/src/runner/model.js';
 import { TargetUnderTest } from '../../harness/src/runner/target-under-test.js';
 import { UrlTarget } from '../../harness/src/targets/url/url-target.js';
 import { suite as apiContract } from '../../scenarios/api-contract/index.js';
+import { suite as ca } from '../../scenarios/ca/index.js';
 import { suite as cp02 } from '../../scenarios/cp-02/index.js';
 import { suite as security } from '../../scenarios/security/index.js';
 import { suite as sso } from '../../scenarios/sso/index.js';
@@ -32,7 +33,7 @@ afterAll(async () => {
 }, 90_000);
 
 describe('a healthy local deployment behind nginx with the test IdPs', () => {
-  it('passes every scenario of cp-02, api-contract, security and sso; none is skipped', async () => {
+  it('passes every scenario of cp-02, api-contract, security, sso and ca; none is skipped', async () => {
     expect(findChromium(), 'Chromium is needed (apt-get install -y chromium)').toBeDefined();
     expect(local.target.publicUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(Object.keys(local.target.endpoints.idps ?? {}).sort()).toEqual([
@@ -42,11 +43,10 @@ describe('a healthy local deployment behind nginx with the test IdPs', () => {
       'okta',
       'saml',
     ]);
-    const results = await run([cp02, apiContract, security, sso]);
+    const suites = [cp02, apiContract, security, sso, ca];
+    const results = await run(suites);
     expect(notPassed(results)).toEqual([]);
-    const count =
-      cp02.scenarios.length + apiContract.scenarios.length + security.scenarios.length + sso.scenarios.length;
-    expect(results.size).toBe(count);
+    expect(results.size).toBe(suites.reduce((n, s) => n + s.scenarios.length, 0));
     // the checks behind a few passes, so a pass cannot be empty
     const checks = (id: string) => new Map(results.get(id)!.checks.map((c) => [c.id, c]));
     expect(checks('cp-02.cli-status').get('shows-user')!.actual).toBe('User: admin@example.com');
@@ -62,6 +62,13 @@ describe('a healthy local deployment behind nginx with the test IdPs', () => {
     ).toBeGreaterThan(0);
     expect(checks('sso.entra-overage').get('role')!.actual).toBe('viewer');
     expect(checks('sso.saml-login').get('role')!.actual).toBe('admin');
+    expect(checks('ca.issue').get('draft-refused')!.actual).toMatch(/^409 ASSET_NOT_REGISTERED/);
+    expect(checks('ca.chain').get('openssl-verify')!.status).toBe('passed');
+    expect(checks('ca.ocsp').get('good')!.actual).toMatchObject({ verdict: 'good', signature: 'verifies' });
+    expect(checks('ca.ocsp').get('ocsp-revoked')!.actual).toEqual({
+      verdict: 'revoked',
+      reason: 'keyCompromise',
+    });
     expect(String(checks('sso.issuer-mismatch').get('clear-refusal')!.actual)).toMatch(
       /502 Sign-in refused: .*different issuer/,
     );
