@@ -70,6 +70,9 @@ export const SUPERVISOR_FLAGS = {
   wrongOidcClientSecret: '--wrong-oidc-client-secret',
 } as const satisfies Record<keyof SupervisorOptions, string>;
 
+/** V8 flags of the service processes (see startService). */
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=2'];
+
 export const BUILT_IN_PACKS = ['eu-ai-act', 'nist-ai-rmf', 'iso-42001'];
 
 export type DeploymentState = 'starting' | 'ready' | 'failed' | 'stopping' | 'stopped';
@@ -455,7 +458,9 @@ export class Supervisor {
     const proc = new ManagedProcess({
       name: service,
       command: process.execPath,
-      args: [REFERENCE_BIN.aigos, 'serve', service],
+      // a smaller young generation: about 20 MB less resident memory per service at idle
+      // for a few more (cheap) scavenges; compose and Kubernetes set the same flag
+      args: [SERVICE_NODE_FLAGS, REFERENCE_BIN.aigos, 'serve', service].flat(),
       env: this.serviceEnv(),
       logFile: this.state.logFile(service),
       cwd: KIT_ROOT,

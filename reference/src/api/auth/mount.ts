@@ -95,7 +95,7 @@ export async function mountAuth(app: Express, ctx: ServiceContext): Promise<Auth
 
   const router = express.Router();
   router.use(authBodyParsers);
-  const sso = mountSso(router, rt, ssoConfig);
+  const sso = await mountSso(router, rt, ssoConfig);
   rt.localEnabled = sso.localEnabled;
   localRoutes(router, rt, sso.hooks);
   app.use(

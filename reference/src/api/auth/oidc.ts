@@ -297,6 +297,16 @@ export class OidcProvider {
       refusal = 'IDP_ERROR';
       reason =
         `The identity provider refused the sign-in: ${e.error ?? ''} ${e.error_description ?? ''}`.trim();
+    } else if (code === 'OAUTH_WWW_AUTHENTICATE_CHALLENGE') {
+      // the token endpoint refused our client authentication (401 with a challenge)
+      const p = (err as { cause?: { parameters?: Record<string, string> }[] }).cause?.[0]?.parameters ?? {};
+      refusal = p.error === 'invalid_client' ? 'CLIENT_AUTH_FAILED' : 'IDP_ERROR';
+      reason =
+        `The identity provider refused the code exchange: ${p.error ?? 'authentication challenge'}` +
+        (p.error_description ? ` (${p.error_description})` : '') +
+        (p.error === 'invalid_client'
+          ? ' — check the client id and secret configured for this provider.'
+          : '.');
     } else if (code === 'OAUTH_RESPONSE_BODY_ERROR') {
       refusal = 'IDP_ERROR';
       reason =

@@ -9,22 +9,25 @@
 import type { Router } from 'express';
 import { HttpError } from '../../common/errors.js';
 import type { SsoHooks } from './local-routes.js';
-import { oidcCallback, OidcProvider } from './oidc.js';
+import type { OidcProvider } from './oidc.js';
 import type { AuthRuntime } from './runtime.js';
-import { mountSaml } from './saml.js';
 import type { SsoConfig } from './sso-config.js';
 
-export function mountSso(
+export async function mountSso(
   router: Router,
   rt: AuthRuntime,
   sso: SsoConfig,
-): { localEnabled: boolean; hooks: SsoHooks } {
+): Promise<{ localEnabled: boolean; hooks: SsoHooks }> {
   rt.log.info(
     { source: sso.source, oidc: sso.oidc.map((p) => p.name), saml: sso.saml?.name ?? null },
     'single sign-on configuration',
   );
 
-  const providers = new Map(sso.oidc.map((cfg) => [cfg.name, new OidcProvider(cfg, rt)]));
+  // the OIDC and SAML libraries are loaded only when a provider is configured (idle memory)
+  const oidc = sso.oidc.length > 0 ? await import('./oidc.js') : undefined;
+  const providers = new Map<string, OidcProvider>(
+    oidc ? sso.oidc.map((cfg) => [cfg.name, new oidc.OidcProvider(cfg, rt)]) : [],
+  );
   router.get('/oidc/:provider/login', async (req, res) => {
     const p = providers.get(String(req.params.provider));
     if (!p)
@@ -47,9 +50,11 @@ export function mountSso(
     }
     callbackPaths.add(path.slice('/auth'.length));
   }
-  for (const path of callbackPaths) router.get(path, (req, res) => oidcCallback(rt, providers, req, res));
+  if (oidc)
+    for (const path of callbackPaths)
+      router.get(path, (req, res) => oidc.oidcCallback(rt, providers, req, res));
 
-  const saml = sso.saml ? mountSaml(router, rt, sso.saml) : undefined;
+  const saml = sso.saml ? (await import('./saml.js')).mountSaml(router, rt, sso.saml) : undefined;
 
   const buttons = (returnTo: string) => {
     const q = returnTo && returnTo !== '/auth/whoami' ? `?returnTo=${encodeURIComponent(returnTo)}` : '';
