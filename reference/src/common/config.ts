@@ -50,7 +50,12 @@ const bool = z
 const PROXY_KEYWORDS = ['loopback', 'linklocal', 'uniquelocal', 'none'];
 const trustProxyList = z
   .string()
-  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  )
   .refine(
     (items) =>
       items.length > 0 &&
@@ -188,11 +193,13 @@ export const VARIABLES = {
     description:
       'Shape of the OAUTH_* provider: azure, okta, google or generic (claims and checks differ). Group-to-role mapping needs AUTH_CONFIG_FILE.',
     default: 'generic',
-    schema: z.enum(['azure', 'okta', 'google', 'generic'], { message: 'must be azure, okta, google or generic' }),
+    schema: z.enum(['azure', 'okta', 'google', 'generic'], {
+      message: 'must be azure, okta, google or generic',
+    }),
   },
   AUTH_CONFIG_FILE: {
     description:
-      'YAML or JSON file with the seed\'s `auth:` block (auth.oauth: one provider or a list; auth.saml). Overrides the OAUTH_* shortcut.',
+      "YAML or JSON file with the seed's `auth:` block (auth.oauth: one provider or a list; auth.saml). Overrides the OAUTH_* shortcut.",
     schema: z.string().min(1),
   },
   TRUST_PROXY: {
@@ -213,12 +220,13 @@ export const VARIABLES = {
     schema: integer(0, 87_600),
   },
   AUTH_RATE_LIMIT_RPS: {
-    description: 'Requests per second each client address may make to /auth/* (the seed\'s 10 r/s). 0 disables.',
+    description:
+      "Requests per second each client address may make to /auth/* (the seed's 10 r/s). 0 disables.",
     default: '10',
     schema: integer(0, 100_000),
   },
   AUTH_RATE_LIMIT_BURST: {
-    description: 'Requests above AUTH_RATE_LIMIT_RPS accepted at once before 429 (the seed\'s burst 5).',
+    description: "Requests above AUTH_RATE_LIMIT_RPS accepted at once before 429 (the seed's burst 5).",
     default: '5',
     schema: integer(0, 100_000),
   },
@@ -329,7 +337,8 @@ export const VARIABLES = {
     schema: integer(1_000, 600_000),
   },
   WS_MAX_BUFFERED_BYTES: {
-    description: 'Bytes queued for one WebSocket client before it is dropped as a slow consumer (close code 4008).',
+    description:
+      'Bytes queued for one WebSocket client before it is dropped as a slow consumer (close code 4008).',
     default: '1048576',
     schema: integer(1_024, 1_073_741_824),
   },
@@ -339,7 +348,8 @@ export const VARIABLES = {
     schema: integer(1, 100),
   },
   GRAPHQL_MAX_COST: {
-    description: 'Largest estimated cost of a GraphQL operation (one per field, list fields times their limit).',
+    description:
+      'Largest estimated cost of a GraphQL operation (one per field, list fields times their limit).',
     default: '5000',
     schema: integer(1, 10_000_000),
   },

@@ -42,9 +42,9 @@ export interface ReceivedUpload {
 
 export function safeFilename(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
   const cleaned = base
-    .replace(/[\u0000-\u001f\u007f"]/g, '')
+    // control characters and quotes never belong in a Content-Disposition file name
+    .replace(/[\u0000-\u001f\u007f"]/g, '') // eslint-disable-line no-control-regex
     .trim()
     .slice(0, 255);
   return cleaned || 'evidence';
