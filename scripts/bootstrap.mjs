@@ -25,6 +25,8 @@ const purpose = args.includes('--for') ? args[args.indexOf('--for') + 1] : 'main
 const HARNESS_PACKAGES = [
   { command: 'nginx', pkg: 'nginx', paths: ['/usr/sbin/nginx'] },
   { command: 'chromium', pkg: 'chromium', paths: ['/usr/bin/chromium'] },
+  // openssl: the ca suite and the CA tests judge certificates, OCSP and the CRL with it
+  { command: 'openssl', pkg: 'openssl', paths: ['/usr/bin/openssl'] },
 ];
 const SYSTEM_PACKAGES = {
   main: [{ command: 'redis-server', pkg: 'redis-server' }, ...HARNESS_PACKAGES],
