@@ -319,13 +319,19 @@ describe('WebSocket /ws', () => {
   });
 });
 
-describe('WebSocket liveness and back-pressure (an api process with small bounds)', () => {
+describe('WebSocket liveness and back-pressure (api processes with small bounds)', () => {
+  // two processes: with a 1 s heartbeat, a busy test process (building megabytes of events)
+  // could miss a pong and lose the healthy client of the back-pressure test
   let api: ExtraApi;
+  let bounded: ExtraApi;
   beforeAll(async () => {
-    api = await startExtraApi(dep, { WS_HEARTBEAT_MS: '1000', WS_MAX_BUFFERED_BYTES: '65536' });
+    [api, bounded] = await Promise.all([
+      startExtraApi(dep, { WS_HEARTBEAT_MS: '1000' }),
+      startExtraApi(dep, { WS_MAX_BUFFERED_BYTES: '65536' }),
+    ]);
   });
   afterAll(async () => {
-    await api?.stop();
+    await Promise.allSettled([api?.stop(), bounded?.stop()]);
   });
 
   it('pings clients and disconnects one that stops answering', async () => {
@@ -351,8 +357,8 @@ describe('WebSocket liveness and back-pressure (an api process with small bounds
   });
 
   it('drops a slow consumer when its buffer passes the bound; others keep receiving', async () => {
-    const slow = await Client.open(wsUrl(api.url, `?token=${key}&channels=events`));
-    const fast = await Client.open(wsUrl(api.url, `?token=${key}&channels=events`));
+    const slow = await Client.open(wsUrl(bounded.url, `?token=${key}&channels=events`));
+    const fast = await Client.open(wsUrl(bounded.url, `?token=${key}&channels=events`));
     try {
       await slow.next((f) => f.type === 'subscribed');
       await fast.next((f) => f.type === 'subscribed');
@@ -364,13 +370,13 @@ describe('WebSocket liveness and back-pressure (an api process with small bounds
       for (let round = 0; round < 12; round++) {
         const events = Array.from({ length: 100 }, () => makeEvent(org.slug, { data: { blob: big } }));
         last = events[events.length - 1]!.id;
-        const r = await call(api.url, 'POST', '/v1/events/batch', { token: key, body: events });
+        const r = await call(bounded.url, 'POST', '/v1/events/batch', { token: key, body: events });
         expect(r.body.accepted).toBe(100);
         await fast.next(isEvent(last), 10_000);
-        if ((await metric(api.url, 'aigos_ws_slow_consumers_dropped_total')) >= 1) break;
+        if ((await metric(bounded.url, 'aigos_ws_slow_consumers_dropped_total')) >= 1) break;
       }
       const deadline = Date.now() + 5_000;
-      while ((await metric(api.url, 'aigos_ws_slow_consumers_dropped_total')) < 1) {
+      while ((await metric(bounded.url, 'aigos_ws_slow_consumers_dropped_total')) < 1) {
         if (Date.now() > deadline) throw new Error('the slow consumer was not dropped');
         await new Promise((r) => setTimeout(r, 100));
       }
