@@ -62,18 +62,3 @@ export function Notice({ children }: { children: ReactNode }) {
     </p>
   );
 }
-
-/** Renders loading / error / children for a resource. */
-export function Async<T>({
-  r,
-  children,
-  label,
-}: {
-  r: { data: T | undefined; error: unknown; loading: boolean; reload: () => void };
-  children: (data: T) => ReactNode;
-  label?: string;
-}) {
-  if (r.data !== undefined) return <>{children(r.data)}</>;
-  if (r.error) return <ErrorState error={r.error} onRetry={r.reload} />;
-  return <Loading label={label} />;
-}
