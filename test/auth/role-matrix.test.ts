@@ -4,7 +4,10 @@
 // the route declares (allow(scope, role) / requireRole tag their middleware); a route
 // without any guard fails the test unless it is listed below as open to every member.
 // New routes are covered automatically. GraphQL and the WebSocket are checked with the
-// same principals: they use the same resolvers and the same authorize() decision.
+// same principals: they use the same resolvers and the same authorize() decision; every
+// GraphQL mutation and every view that mirrors a REST route must demand that route's
+// role and scopes (the operations are read from the schema, so a new one without an
+// entry below fails).
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Express } from 'express';
@@ -14,10 +17,13 @@ import {
   guardInfo,
   ROLES,
   roleAtLeast,
+  SCOPES,
   type GuardInfo,
   type Role,
 } from '../../reference/src/api/auth/principal.js';
+import { typeDefs } from '../../reference/src/api/graphql/schema.js';
 import { api } from '../../reference/src/api/service.js';
+import { createApiKey } from '../events/support.js';
 import { startService, type RunningService } from '../../reference/src/common/service.js';
 import { freePort, TestDeployment } from '../support/harness.js';
 import { Agent, createUser, freshAddress, type Org, withDb } from './support.js';
@@ -101,6 +107,95 @@ const fill = (path: string) =>
     )
     .replace(/\*([A-Za-z0-9_]+)/g, 'x')
     .replace(/[{}]/g, '');
+
+/**
+ * The GraphQL operations that mirror a REST route, with a call of each whose arguments
+ * change nothing when it is allowed (invalid input or unknown ids).
+ */
+const ZERO_UUID = '00000000-0000-4000-8000-000000000000';
+const NO_ASSET = 'aigrc-2025-00000000';
+const GRAPHQL_MUTATIONS: Record<string, { rest: string; op: string }> = {
+  pushEvent: { rest: 'POST /v1/events', op: 'mutation { pushEvent(event: {}) { eventId } }' },
+  pushEvents: { rest: 'POST /v1/events/batch', op: 'mutation { pushEvents(events: []) { accepted } }' },
+  createIntegrityCheckpoint: {
+    rest: 'POST /v1/integrity/checkpoints',
+    op: 'mutation { createIntegrityCheckpoint { merkleRoot } }',
+  },
+  createAsset: { rest: 'POST /api/v1/assets', op: 'mutation { createAsset(card: {}) { id } }' },
+  updateAsset: {
+    rest: 'PATCH /api/v1/assets/:assetId',
+    op: `mutation { updateAsset(id: "${NO_ASSET}", patch: {}) { id } }`,
+  },
+  registerAsset: {
+    rest: 'POST /api/v1/assets/:assetId/lifecycle',
+    op: `mutation { registerAsset(id: "${NO_ASSET}") { id } }`,
+  },
+  retireAsset: {
+    rest: 'POST /api/v1/assets/:assetId/lifecycle',
+    op: `mutation { retireAsset(id: "${NO_ASSET}") { id } }`,
+  },
+  importPolicyPacks: {
+    rest: 'POST /api/v1/policy-packs/import',
+    op: 'mutation { importPolicyPacks(document: "") { dryRun } }',
+  },
+  installBuiltInPolicyPacks: {
+    rest: 'POST /api/v1/policy-packs/built-in',
+    op: 'mutation { installBuiltInPolicyPacks(policies: ["nope"]) { dryRun } }',
+  },
+  activatePolicyPack: {
+    rest: 'POST /api/v1/policy-packs/:packId/activate',
+    op: 'mutation { activatePolicyPack(id: "no-such-pack") { id } }',
+  },
+  deactivatePolicyPack: {
+    rest: 'POST /api/v1/policy-packs/:packId/deactivate',
+    op: 'mutation { deactivatePolicyPack(id: "no-such-pack") { id } }',
+  },
+  deleteEvidence: {
+    rest: 'DELETE /api/v1/evidence/:evidenceId',
+    op: `mutation { deleteEvidence(id: "${ZERO_UUID}") { id } }`,
+  },
+  generateReport: { rest: 'POST /api/v1/reports', op: 'mutation { generateReport(format: "none") { id } }' },
+  evaluateCompliance: {
+    rest: 'POST /api/v1/compliance/evaluate',
+    op: 'mutation { evaluateCompliance { assets } }',
+  },
+};
+const GRAPHQL_VIEWS: Record<string, { rest: string; op: string }> = {
+  assets: { rest: 'GET /api/v1/assets', op: '{ assets(limit: 1) { limit } }' },
+  asset: { rest: 'GET /api/v1/assets/:assetId', op: `{ asset(id: "${NO_ASSET}") { id } }` },
+  events: { rest: 'GET /v1/events', op: '{ events(limit: 1) { total } }' },
+  event: { rest: 'GET /v1/events/:id', op: `{ event(id: "${SAMPLE.id}") { id } }` },
+  eventAssets: { rest: 'GET /v1/assets', op: '{ eventAssets(limit: 1) { total } }' },
+  integrityCheckpoints: {
+    rest: 'GET /v1/integrity/checkpoints',
+    op: '{ integrityCheckpoints(limit: 1) { total } }',
+  },
+  auditEntries: { rest: 'GET /api/v1/audit', op: '{ auditEntries(limit: 1) { limit } }' },
+  complianceSummary: { rest: 'GET /api/v1/compliance/summary', op: '{ complianceSummary { assets } }' },
+  assetCompliance: {
+    rest: 'GET /api/v1/compliance/assets/:assetId',
+    op: `{ assetCompliance(assetId: "${NO_ASSET}") { score } }`,
+  },
+  complianceHistory: {
+    rest: 'GET /api/v1/compliance/history',
+    op: '{ complianceHistory(limit: 1) { limit } }',
+  },
+  policyPacks: { rest: 'GET /api/v1/policy-packs', op: '{ policyPacks { id } }' },
+  policyPack: { rest: 'GET /api/v1/policy-packs/:packId', op: '{ policyPack(id: "no-such-pack") { id } }' },
+  evidence: {
+    rest: 'GET /api/v1/assets/:assetId/evidence',
+    op: `{ evidence(assetId: "${NO_ASSET}") { limit } }`,
+  },
+  reports: { rest: 'GET /api/v1/reports', op: '{ reports(limit: 1) { limit } }' },
+};
+/** Views without a REST counterpart (the caller, the dashboard's summary, the CA's certificates). */
+const GRAPHQL_ONLY_VIEWS = ['viewer', 'organization', 'certificates'];
+
+/** The field names of one root type of the schema's SDL. */
+function rootFields(type: 'Query' | 'Mutation'): string[] {
+  const body = new RegExp(`type ${type} \\{([\\s\\S]*?)\\n  \\}`).exec(typeDefs)?.[1] ?? '';
+  return [...body.matchAll(/^\s+([A-Za-z_]\w*)\s*[(:]/gm)].map((m) => m[1]!);
+}
 
 const minRoleOf = (guards: GuardInfo[]): Role =>
   guards.reduce<Role>((acc, g) => (g.minRole && roleAtLeast(g.minRole, acc) ? g.minRole : acc), 'viewer');
@@ -236,6 +331,56 @@ describe('GraphQL and the WebSocket use the same principals and decision', () =>
     });
     expect(anon.status).toBe(401);
   });
+
+  it('every GraphQL mutation and mirrored view demands the role and the scopes of its REST route', async () => {
+    expect(Object.keys(GRAPHQL_MUTATIONS).sort()).toEqual(rootFields('Mutation').sort());
+    expect([...Object.keys(GRAPHQL_VIEWS), ...GRAPHQL_ONLY_VIEWS].sort()).toEqual(rootFields('Query').sort());
+    const routes = enumerateRoutes(running.app);
+    const withKey = (key: string, query: string) =>
+      new Agent(dep.endpoints.api, { xff: freshAddress() }).request<{
+        errors?: { extensions?: { code?: string } }[];
+      }>('POST', '/graphql', { json: { query }, headers: { authorization: `Bearer ${key}` } });
+    const keysWithout = new Map<string, string>();
+    const failures: string[] = [];
+    const rows: string[] = [
+      '| operation | REST route | min role | scopes | viewer | editor | admin |',
+      '|---|---|---|---|---|---|---|',
+    ];
+    for (const [name, m] of [...Object.entries(GRAPHQL_MUTATIONS), ...Object.entries(GRAPHQL_VIEWS)]) {
+      const route = routes.find((r) => `${r.method} ${r.path}` === m.rest);
+      if (!route) {
+        failures.push(`${name}: no REST route ${m.rest}`);
+        continue;
+      }
+      const min = minRoleOf(route.guards);
+      const scopes = route.guards.flatMap((g) => g.scopes ?? []);
+      const cells: string[] = [];
+      for (const role of ROLES) {
+        const res = await gql(role, m.op);
+        const code = res.body.errors?.[0]?.extensions?.code ?? 'ok';
+        cells.push(code);
+        const allowed = roleAtLeast(role, min);
+        if (res.status === 401 || (allowed ? code === 'FORBIDDEN' : code !== 'FORBIDDEN'))
+          failures.push(
+            `${name} as ${role}: expected ${allowed ? 'allowed' : 'FORBIDDEN'} (min ${min}), got ${res.status} ${code}`,
+          );
+      }
+      // an admin key holding every scope but one the route needs is refused
+      for (const scope of scopes) {
+        let key = keysWithout.get(scope);
+        if (!key) {
+          key = await createApiKey(dep, org, { role: 'admin', scopes: SCOPES.filter((s) => s !== scope) });
+          keysWithout.set(scope, key);
+        }
+        const code = (await withKey(key, m.op)).body.errors?.[0]?.extensions?.code;
+        if (code !== 'FORBIDDEN')
+          failures.push(`${name} without ${scope}: expected FORBIDDEN, got ${code ?? 'ok'}`);
+      }
+      rows.push(`| ${name} | ${m.rest} | ${min} | ${scopes.join(', ')} | ${cells.join(' | ')} |`);
+    }
+    console.log(`GraphQL operations x roles\n${rows.join('\n')}`);
+    expect(failures).toEqual([]);
+  }, 180_000);
 
   it('the WebSocket accepts an access token or a session cookie, and refuses a forged token', async () => {
     const open = (url: string, headers: Record<string, string> = {}) =>

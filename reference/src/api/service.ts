@@ -12,7 +12,7 @@ import { complianceRouter } from './compliance/routes.js';
 import { mountEvents } from './events/mount.js';
 import { evidenceRouter } from './evidence/routes.js';
 import { pgErrorHandler } from './http/errors.js';
-import type { ApiDeps } from './http/context.js';
+import { provideApiDeps, type ApiDeps } from './http/context.js';
 import { meRouter } from './me/routes.js';
 import { registerBusinessGauges } from './metrics.js';
 import { apiKeysRouter } from './org/api-key-routes.js';
@@ -40,6 +40,7 @@ export const api: ServiceDefinition = {
       redis: ctx.redis,
     };
     registerBusinessGauges(ctx.metrics, deps.pool);
+    provideApiDeps(app, deps);
 
     // /auth/* (login flows, SSO, tokens) and the principal resolvers: session cookie,
     // access token (JWT), then API key — shared by REST, GraphQL and the WebSocket

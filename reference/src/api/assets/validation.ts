@@ -29,7 +29,11 @@ export const filterQuery = {
 
 /** An id that cannot name an asset is simply not found (no 400 that hints at formats). */
 export function assetKey(req: Request): string {
-  const key = String(req.params.assetId ?? '');
+  return checkAssetKey(String(req.params.assetId ?? ''));
+}
+
+/** The same check for an id that arrives another way (GraphQL arguments). */
+export function checkAssetKey(key: string): string {
   if (!CARD_ID_RE.test(key)) throw new HttpError(404, 'NOT_FOUND', `no asset ${key.slice(0, 130)}`);
   return key;
 }

@@ -1,137 +1,29 @@
 // Compliance routes: the organization's score and its trend, one asset's per-control
-// results, and an on-demand re-evaluation of every asset.
+// results, and an on-demand re-evaluation of every asset. The work is in service.ts,
+// shared with GraphQL.
 import express, { type Router } from 'express';
-import { z } from 'zod';
 import { allow } from '../auth/principal.js';
-import { getAssetOr404 } from '../assets/repo.js';
 import { assetKey } from '../assets/validation.js';
-import { audit, inOrg, type ApiDeps } from '../http/context.js';
-import { limitSchema } from '../http/pagination.js';
-import { parseQuery } from '../http/validate.js';
-import { listPacks } from '../policies/service.js';
-import { activePacks, orgScore, recomputeOrg } from './engine.js';
-import { expand, type StoredResult } from './results.js';
-
-const historyQuery = z
-  .object({
-    assetId: z.string().max(128).optional(),
-    since: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
-    bucket: z.enum(['hour', 'day', 'week'], { message: 'must be hour, day or week' }).optional(),
-    limit: limitSchema(100),
-  })
-  .strict();
+import type { ApiDeps } from '../http/context.js';
+import { assetCompliance, complianceHistory, complianceSummary, evaluateCompliance } from './service.js';
 
 export function complianceRouter(deps: ApiDeps): Router {
   const router = express.Router();
 
   router.get('/compliance/summary', ...allow('compliance:read'), async (req, res) => {
-    const body = await inOrg(deps, req, async (c, orgId) => {
-      const score = await orgScore(c, orgId);
-      const packs = await listPacks(c, orgId, true);
-      const byRisk = await c.query<{ risk_level: string; assets: string; score: string | null }>(
-        `SELECT a.risk_level, count(*)::text AS assets, round(avg(s.score), 2)::text AS score
-           FROM asset_cards a LEFT JOIN asset_compliance s ON s.asset_id = a.id
-          WHERE a.organization_id = $1 AND a.status <> 'retired' GROUP BY a.risk_level ORDER BY a.risk_level`,
-        [orgId],
-      );
-      const last = await c.query<{ evaluated_at: Date | null }>(
-        `SELECT max(evaluated_at) AS evaluated_at FROM asset_compliance WHERE organization_id = $1`,
-        [orgId],
-      );
-      return {
-        score: score.score,
-        assets: score.assets,
-        controls: { passed: score.passed, failed: score.failed, gaps: score.gaps },
-        byRiskLevel: byRisk.rows.map((r) => ({
-          riskLevel: r.risk_level,
-          assets: Number(r.assets),
-          score: r.score === null ? null : Number(r.score),
-        })),
-        packs: packs.map((p) => ({ id: p.id, version: p.version, name: p.name, controls: p.controls })),
-        evaluatedAt: last.rows[0]?.evaluated_at?.toISOString() ?? null,
-      };
-    });
-    res.json(body);
+    res.json(await complianceSummary(deps, req));
   });
 
   router.get('/compliance/assets/:assetId', ...allow('compliance:read'), async (req, res) => {
-    const key = assetKey(req);
-    const body = await inOrg(deps, req, async (c, orgId) => {
-      const asset = await getAssetOr404(c, orgId, key);
-      const r = await c.query<{
-        score: string | null;
-        passed: number;
-        failed: number;
-        gaps: number;
-        not_applicable: number;
-        results: StoredResult[];
-        evaluated_at: Date;
-      }>(
-        `SELECT score::text AS score, passed, failed, gaps, not_applicable, results, evaluated_at
-           FROM asset_compliance WHERE organization_id = $1 AND asset_id = $2`,
-        [orgId, asset.id],
-      );
-      const row = r.rows[0];
-      return {
-        assetId: asset.card_id,
-        status: asset.status,
-        score: row?.score == null ? null : Number(row.score),
-        passed: row?.passed ?? 0,
-        failed: row?.failed ?? 0,
-        gaps: row?.gaps ?? 0,
-        notApplicable: row?.not_applicable ?? 0,
-        evaluatedAt: row?.evaluated_at.toISOString() ?? null,
-        results: expand(row?.results, await activePacks(c, orgId)),
-      };
-    });
-    res.json(body);
+    res.json(await assetCompliance(deps, req, assetKey(req)));
   });
 
   router.get('/compliance/history', ...allow('compliance:read'), async (req, res) => {
-    const q = parseQuery(historyQuery, req);
-    const items = await inOrg(deps, req, async (c, orgId) => {
-      const assetUuid = q.assetId ? (await getAssetOr404(c, orgId, q.assetId)).id : null;
-      const bucketExpr = q.bucket ? `date_trunc('${q.bucket}', recorded_at)` : 'recorded_at';
-      const r = await c.query<{
-        at: Date;
-        score: string | null;
-        passed: number;
-        failed: number;
-        gaps: number;
-        assets: number | null;
-        trigger: string;
-      }>(
-        `SELECT DISTINCT ON (${bucketExpr}) ${bucketExpr} AS at, score::text AS score, passed, failed, gaps, assets, trigger
-           FROM compliance_history
-          WHERE organization_id = $1 AND asset_id IS NOT DISTINCT FROM $2::uuid AND ($3::timestamptz IS NULL OR recorded_at >= $3)
-          ORDER BY ${bucketExpr} DESC, recorded_at DESC, id DESC
-          LIMIT $4`,
-        [orgId, assetUuid, q.since ?? null, q.limit],
-      );
-      return r.rows.map((h) => ({
-        at: h.at.toISOString(),
-        score: h.score === null ? null : Number(h.score),
-        passed: h.passed,
-        failed: h.failed,
-        gaps: h.gaps,
-        ...(h.assets === null ? {} : { assets: h.assets }),
-        trigger: h.trigger,
-      }));
-    });
-    res.json({ assetId: q.assetId ?? null, bucket: q.bucket ?? null, items });
+    res.json(await complianceHistory(deps, req, { ...req.query }));
   });
 
   router.post('/compliance/evaluate', ...allow('compliance:write', 'editor'), async (req, res) => {
-    const summary = await inOrg(deps, req, async (c, orgId) => {
-      const s = await recomputeOrg(c, orgId, 'manual');
-      await audit(c, req, {
-        action: 'compliance.evaluated',
-        target: { type: 'organization', id: orgId },
-        after: { assets: s.assets, score: s.orgScore.score },
-      });
-      return s;
-    });
-    res.json(summary);
+    res.json(await evaluateCompliance(deps, req));
   });
 
   return router;

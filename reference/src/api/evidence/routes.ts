@@ -1,11 +1,11 @@
 // Evidence: files linked to an asset (and optionally to one control of a pack), stored
 // in object storage under evidence/<org>/<asset>/<id>, with their SHA-256 recorded.
-// Downloads are streamed from storage after the same authorization as any read.
+// Downloads are streamed from storage after the same authorization as any read. Reading
+// and deleting records are in service.ts, shared with GraphQL.
 import { randomUUID } from 'node:crypto';
 import express, { type Request, type Router } from 'express';
 import { z } from 'zod';
 import { HttpError, sendError } from '../../common/errors.js';
-import { UUID_RE } from '../../common/tenancy.js';
 import { allow } from '../auth/principal.js';
 import { getAssetOr404 } from '../assets/repo.js';
 import { assetKey } from '../assets/validation.js';
@@ -13,46 +13,14 @@ import { recomputeAsset } from '../compliance/engine.js';
 import { actorLabel, audit, inOrg, type ApiDeps } from '../http/context.js';
 import { issuesToProblems, validationError } from '../http/validate.js';
 import { EVIDENCE_KIND_RE } from '../policies/checks.js';
+import {
+  checkEvidenceKey,
+  deleteEvidence,
+  findEvidence,
+  listAssetEvidence,
+  toEvidenceResource,
+} from './service.js';
 import { checkContent, receiveUpload } from './upload.js';
-
-interface EvidenceRow {
-  id: string;
-  asset_id: string;
-  card_id: string;
-  kind: string;
-  pack_id: string | null;
-  control_id: string | null;
-  filename: string;
-  content_type: string;
-  size_bytes: string;
-  sha256: string;
-  object_key: string;
-  description: string | null;
-  uploaded_by: string | null;
-  created_at: Date;
-}
-
-const SELECT = `SELECT e.id, e.asset_id, a.card_id, e.kind, e.pack_id, e.control_id, e.filename, e.content_type,
-  e.size_bytes::text AS size_bytes, e.sha256, e.object_key, e.description, e.uploaded_by, e.created_at
-  FROM evidence e JOIN asset_cards a ON a.id = e.asset_id`;
-
-function toResource(e: EvidenceRow) {
-  return {
-    id: e.id,
-    assetId: e.card_id,
-    kind: e.kind,
-    packId: e.pack_id,
-    controlId: e.control_id,
-    filename: e.filename,
-    contentType: e.content_type,
-    size: Number(e.size_bytes),
-    sha256: e.sha256,
-    description: e.description,
-    uploadedBy: e.uploaded_by,
-    createdAt: e.created_at.toISOString(),
-    downloadUrl: `/api/v1/evidence/${e.id}/download`,
-  };
-}
 
 const fieldsSchema = z
   .object({
@@ -72,17 +40,7 @@ const fieldsSchema = z
     path: ['controlId'],
   });
 
-function evidenceKey(req: Request): string {
-  const id = String(req.params.evidenceId ?? '');
-  if (!UUID_RE.test(id)) throw new HttpError(404, 'NOT_FOUND', `no evidence ${id.slice(0, 64)}`);
-  return id;
-}
-
-async function findEvidence(c: import('pg').PoolClient, orgId: string, id: string): Promise<EvidenceRow> {
-  const r = await c.query<EvidenceRow>(`${SELECT} WHERE e.organization_id = $1 AND e.id = $2`, [orgId, id]);
-  if (!r.rows[0]) throw new HttpError(404, 'NOT_FOUND', `no evidence ${id}`);
-  return r.rows[0];
-}
+const evidenceKey = (req: Request): string => checkEvidenceKey(String(req.params.evidenceId ?? ''));
 
 export function contentDisposition(filename: string): string {
   const ascii = filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
@@ -181,7 +139,7 @@ export function evidenceRouter(deps: ApiDeps): Router {
         });
         return stored;
       });
-      res.status(201).location(`/api/v1/evidence/${id}`).json(toResource(row));
+      res.status(201).location(`/api/v1/evidence/${id}`).json(toEvidenceResource(row));
     } catch (err) {
       await deps.storage.client.removeObject(deps.storage.bucket, objectKey).catch(() => undefined);
       throw err;
@@ -189,21 +147,12 @@ export function evidenceRouter(deps: ApiDeps): Router {
   });
 
   router.get('/assets/:assetId/evidence', ...allow('evidence:read'), async (req, res) => {
-    const key = assetKey(req);
-    const items = await inOrg(deps, req, async (c, orgId) => {
-      const asset = await getAssetOr404(c, orgId, key);
-      const r = await c.query<EvidenceRow>(
-        `${SELECT} WHERE e.organization_id = $1 AND e.asset_id = $2 ORDER BY e.created_at DESC, e.id DESC LIMIT 1000`,
-        [orgId, asset.id],
-      );
-      return r.rows.map(toResource);
-    });
-    res.json({ items });
+    res.json({ items: await listAssetEvidence(deps, req, assetKey(req)) });
   });
 
   router.get('/evidence/:evidenceId', ...allow('evidence:read'), async (req, res) => {
     const id = evidenceKey(req);
-    res.json(toResource(await inOrg(deps, req, (c, orgId) => findEvidence(c, orgId, id))));
+    res.json(toEvidenceResource(await inOrg(deps, req, (c, orgId) => findEvidence(c, orgId, id))));
   });
 
   router.get('/evidence/:evidenceId/download', ...allow('evidence:read'), async (req, res) => {
@@ -237,21 +186,7 @@ export function evidenceRouter(deps: ApiDeps): Router {
   });
 
   router.delete('/evidence/:evidenceId', ...allow('evidence:write', 'admin'), async (req, res) => {
-    const id = evidenceKey(req);
-    const row = await inOrg(deps, req, async (c, orgId) => {
-      const e = await findEvidence(c, orgId, id);
-      await c.query(`DELETE FROM evidence WHERE organization_id = $1 AND id = $2`, [orgId, id]);
-      await recomputeAsset(c, orgId, e.asset_id, 'evidence.removed');
-      await audit(c, req, {
-        action: 'evidence.deleted',
-        target: { type: 'evidence', id },
-        before: { assetId: e.card_id, kind: e.kind, sha256: e.sha256 },
-      });
-      return e;
-    });
-    await deps.storage.client
-      .removeObject(deps.storage.bucket, row.object_key)
-      .catch((err: Error) => req.log.warn({ err: { message: err.message } }, 'evidence object not removed'));
+    await deleteEvidence(deps, req, evidenceKey(req));
     res.status(204).end();
   });
 

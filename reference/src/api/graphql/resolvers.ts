@@ -1,7 +1,10 @@
 // Resolvers of /graphql. They authorize with the REST guards themselves (allow(scope,
-// role) run against the request), call the same repositories and services as the REST
-// routes (asset cards, compliance, the events store and push service, checkpoints, the
-// audit trail, certificates), and count mutations in the same rate-limit windows.
+// role) run against the request, with the scope and role of the route they mirror), call
+// the same repositories and services as the REST routes (asset cards, policy packs,
+// compliance, evidence, reports, the events store and push service, checkpoints, the
+// audit trail, certificates), and count event pushes in the same rate-limit windows. The
+// services validate their input as REST does; their field problems come back as
+// BAD_USER_INPUT naming the argument path (withInput).
 import type { Request, Response } from 'express';
 import { GraphQLScalarType, valueFromASTUntyped } from 'graphql';
 import type pg from 'pg';
@@ -11,12 +14,33 @@ import type { Logger } from '../../common/logger.js';
 import type { Redis } from '../../common/redis.js';
 import { withOrg } from '../../common/tenancy.js';
 import { listAssets, findAsset, toResource, type AssetRow } from '../assets/repo.js';
+import { createAsset, patchAsset, transitionAsset } from '../assets/service.js';
 import { allow, principalOf, type Role, type Scope } from '../auth/principal.js';
 import { orgScore } from '../compliance/engine.js';
+import {
+  assetCompliance,
+  complianceHistory,
+  complianceSummary,
+  evaluateCompliance,
+} from '../compliance/service.js';
 import type { Checkpoints } from '../events/checkpoints.js';
 import { rateKeyOf } from '../events/routes.js';
 import { pushBatch, pushEvent, type EventsService } from '../events/service.js';
 import type { EventFilters, EventStore, StoredEvent } from '../events/store.js';
+import { deleteEvidence, listAssetEvidence } from '../evidence/service.js';
+import { apiDepsOf, type ApiDeps } from '../http/context.js';
+import type { FieldProblem } from '../http/validate.js';
+import type { PolicyPack } from '../policies/pack.js';
+import {
+  activatePack,
+  deactivatePack,
+  importCustomPacks,
+  installBuiltInPacks,
+  packOf,
+  packsOf,
+  type PackSummary,
+} from '../policies/service.js';
+import { generateReport, listReports, toReportResource } from '../reports/service.js';
 import type { SlidingWindowLimiter } from '../ratelimit/sliding-window.js';
 
 export interface GraphqlDeps {
@@ -70,6 +94,43 @@ async function limitOrThrow(deps: GraphqlDeps, req: Request, route: string, max:
   }
 }
 
+/** The REST services' dependencies (object storage among them), registered on the app. */
+const apiOf = (ctx: GraphqlContext): ApiDeps => apiDepsOf(ctx.req);
+
+/** Arguments given (neither undefined nor null), as the REST body or query would carry them. */
+function given(args: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined && v !== null));
+}
+
+/** `card` + `owner.email` -> `card.owner.email`; `packs` + `[1].id` -> `packs[1].id`. */
+function argPath(arg: string | undefined, path: string): string {
+  if (!arg) return path;
+  if (!path) return arg;
+  return path.startsWith('[') ? `${arg}${path}` : `${arg}.${path}`;
+}
+
+/**
+ * Run a REST service with GraphQL arguments as its input. Its field problems (400
+ * VALIDATION_FAILED, paths relative to the REST body or query) come back as
+ * BAD_USER_INPUT whose message and details name the argument path. `arg` is the argument
+ * that carries the whole body (createAsset's card); none when the arguments are the
+ * body's fields themselves.
+ */
+async function withInput<T>(arg: string | undefined, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!(err instanceof HttpError) || err.code !== 'VALIDATION_FAILED') throw err;
+    const problems = (err.details ?? []).map((d) => {
+      const { in: _where, ...p } = d as FieldProblem;
+      return { ...p, path: argPath(arg, p.path ?? '') };
+    });
+    const head = err.message.replace(/: \d+ problem\(s\)$/, '');
+    const list = problems.map((p) => `${p.path || 'input'}: ${p.message}`).join('; ');
+    throw new HttpError(400, 'BAD_USER_INPUT', list ? `${head}: ${list}` : head, problems);
+  }
+}
+
 const eventView = (e: StoredEvent) => ({ ...e, raw: e });
 
 function assetView(row: AssetRow) {
@@ -85,6 +146,23 @@ function assetView(row: AssetRow) {
     updatedAt: r.updatedAt,
     compliance: r.compliance,
     card: r,
+  };
+}
+
+/**
+ * A pack summary with its document loaded on demand (once), for the fields that need it
+ * (controls, framework, description, definition).
+ */
+function packView(load: () => Promise<PolicyPack>, summary: PackSummary) {
+  let definition: Promise<PolicyPack> | undefined;
+  const def = () => (definition ??= load());
+  return {
+    ...summary,
+    controlCount: summary.controls,
+    description: () => def().then((d) => d.description ?? null),
+    framework: () => def().then((d) => d.framework),
+    controls: () => def().then((d) => d.controls),
+    definition: def,
   };
 }
 
@@ -226,7 +304,7 @@ export function resolvers(deps: GraphqlDeps) {
         a: { limit?: number; beforeSeq?: number; action?: string },
         ctx: GraphqlContext,
       ) => {
-        const orgId = guard(ctx, 'audit:read');
+        const orgId = guard(ctx, 'audit:read', 'admin'); // as GET /api/v1/audit
         const { limit } = page(a.limit ?? 50);
         const rows = await withOrg(deps.pool, orgId, (c) =>
           c.query(
@@ -299,6 +377,54 @@ export function resolvers(deps: GraphqlDeps) {
           };
         });
       },
+
+      complianceSummary: (_: unknown, __: unknown, ctx: GraphqlContext) => {
+        guard(ctx, 'compliance:read');
+        return complianceSummary(apiOf(ctx), ctx.req);
+      },
+
+      assetCompliance: async (_: unknown, a: { assetId: string }, ctx: GraphqlContext) => {
+        guard(ctx, 'compliance:read');
+        const r = await assetCompliance(apiOf(ctx), ctx.req, a.assetId);
+        return { ...r, controls: r.results };
+      },
+
+      complianceHistory: async (
+        _: unknown,
+        a: { assetId?: string; since?: string; bucket?: string; limit?: number },
+        ctx: GraphqlContext,
+      ) => {
+        guard(ctx, 'compliance:read');
+        const r = await withInput(undefined, () => complianceHistory(apiOf(ctx), ctx.req, given(a)));
+        return { assetId: r.assetId, bucket: r.bucket, limit: a.limit ?? 100, points: r.items };
+      },
+
+      policyPacks: async (_: unknown, a: { active?: boolean | null }, ctx: GraphqlContext) => {
+        guard(ctx, 'policies:read');
+        const api = apiOf(ctx);
+        const packs = await packsOf(api, ctx.req, a.active ?? undefined);
+        return packs.map((p) =>
+          packView(() => packOf(api, ctx.req, p.id, p.version).then((r) => r.definition), p),
+        );
+      },
+
+      policyPack: async (_: unknown, a: { id: string; version?: string | null }, ctx: GraphqlContext) => {
+        guard(ctx, 'policies:read');
+        const { summary, definition } = await packOf(apiOf(ctx), ctx.req, a.id, a.version ?? undefined);
+        return packView(() => Promise.resolve(definition), summary);
+      },
+
+      evidence: async (_: unknown, a: { assetId: string; limit?: number }, ctx: GraphqlContext) => {
+        guard(ctx, 'evidence:read');
+        const { limit } = page(a.limit ?? 100);
+        return { limit, items: await listAssetEvidence(apiOf(ctx), ctx.req, a.assetId, limit) };
+      },
+
+      reports: async (_: unknown, a: { limit?: number }, ctx: GraphqlContext) => {
+        guard(ctx, 'reports:read');
+        const rows = await withInput(undefined, () => listReports(apiOf(ctx), ctx.req, given(a)));
+        return { limit: a.limit ?? 50, items: rows.map(toReportResource) };
+      },
     },
 
     Asset: {
@@ -323,6 +449,102 @@ export function resolvers(deps: GraphqlDeps) {
 
       createIntegrityCheckpoint: (_: unknown, __: unknown, ctx: GraphqlContext) =>
         deps.checkpoints.compute(guard(ctx, 'events:write', 'editor'), 'on-demand'),
+
+      // asset cards: POST /assets, PATCH /assets/:id, POST /assets/:id/lifecycle
+      createAsset: async (_: unknown, a: { card: unknown }, ctx: GraphqlContext) => {
+        guard(ctx, 'assets:write', 'editor');
+        return assetView(await withInput('card', () => createAsset(apiOf(ctx), ctx.req, a.card)));
+      },
+
+      updateAsset: async (
+        _: unknown,
+        a: { id: string; patch: unknown; revision?: number | null },
+        ctx: GraphqlContext,
+      ) => {
+        guard(ctx, 'assets:write', 'editor');
+        const withRevision =
+          a.revision != null && a.patch && typeof a.patch === 'object' && !Array.isArray(a.patch)
+            ? { ...a.patch, revision: a.revision }
+            : a.patch;
+        return assetView(await withInput('patch', () => patchAsset(apiOf(ctx), ctx.req, a.id, withRevision)));
+      },
+
+      registerAsset: async (_: unknown, a: { id: string }, ctx: GraphqlContext) => {
+        guard(ctx, 'assets:write', 'editor');
+        return assetView(await transitionAsset(apiOf(ctx), ctx.req, a.id, { status: 'registered' }));
+      },
+
+      retireAsset: async (_: unknown, a: { id: string }, ctx: GraphqlContext) => {
+        guard(ctx, 'assets:write', 'editor');
+        return assetView(await transitionAsset(apiOf(ctx), ctx.req, a.id, { status: 'retired' }));
+      },
+
+      // policy packs: POST /policy-packs/import, /built-in, /:id/activate, /:id/deactivate
+      importPolicyPacks: async (
+        _: unknown,
+        a: { document?: string | null; packs?: unknown; dryRun?: boolean | null },
+        ctx: GraphqlContext,
+      ) => {
+        guard(ctx, 'policies:write', 'admin');
+        const hasDocument = a.document !== undefined && a.document !== null;
+        const hasPacks = a.packs !== undefined && a.packs !== null;
+        if (hasDocument === hasPacks) {
+          const message = 'give the packs either as document (YAML or JSON text) or as packs, not both';
+          throw new HttpError(400, 'BAD_USER_INPUT', `document: ${message}`, [
+            { path: 'document', code: hasDocument ? 'conflict' : 'required', message },
+          ]);
+        }
+        const dryRun = a.dryRun ?? false;
+        const result = await withInput(hasDocument ? 'document' : 'packs', () =>
+          importCustomPacks(apiOf(ctx), ctx.req, hasDocument ? a.document : a.packs, { dryRun }),
+        );
+        return { dryRun, ...result };
+      },
+
+      installBuiltInPolicyPacks: async (
+        _: unknown,
+        a: { policies?: string[] | null },
+        ctx: GraphqlContext,
+      ) => {
+        guard(ctx, 'policies:write', 'admin');
+        const result = await withInput(undefined, () => installBuiltInPacks(apiOf(ctx), ctx.req, given(a)));
+        return { dryRun: false, ...result };
+      },
+
+      activatePolicyPack: (_: unknown, a: { id: string; version?: string | null }, ctx: GraphqlContext) => {
+        guard(ctx, 'policies:write', 'admin');
+        return withInput(undefined, () =>
+          activatePack(apiOf(ctx), ctx.req, a.id, given({ version: a.version })),
+        );
+      },
+
+      deactivatePolicyPack: (_: unknown, a: { id: string }, ctx: GraphqlContext) => {
+        guard(ctx, 'policies:write', 'admin');
+        return deactivatePack(apiOf(ctx), ctx.req, a.id);
+      },
+
+      // DELETE /evidence/:id (uploads stay multipart on REST)
+      deleteEvidence: (_: unknown, a: { id: string }, ctx: GraphqlContext) => {
+        guard(ctx, 'evidence:write', 'admin');
+        return deleteEvidence(apiOf(ctx), ctx.req, a.id);
+      },
+
+      // POST /reports
+      generateReport: async (
+        _: unknown,
+        a: { format?: string | null; includeRetired?: boolean | null },
+        ctx: GraphqlContext,
+      ) => {
+        guard(ctx, 'reports:write', 'editor');
+        const row = await withInput(undefined, () => generateReport(apiOf(ctx), ctx.req, given(a)));
+        return toReportResource(row);
+      },
+
+      // POST /compliance/evaluate
+      evaluateCompliance: (_: unknown, __: unknown, ctx: GraphqlContext) => {
+        guard(ctx, 'compliance:write', 'editor');
+        return evaluateCompliance(apiOf(ctx), ctx.req);
+      },
     },
   };
 }

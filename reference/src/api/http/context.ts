@@ -1,6 +1,6 @@
 // Per-request helpers shared by the routes: the organization-bound transaction, the
 // audit context (actor, source address, request id) and the api's dependencies.
-import type { Request } from 'express';
+import type { Express, Request } from 'express';
 import type pg from 'pg';
 import type { Logger } from '../../common/logger.js';
 import type { Storage } from '../../common/storage.js';
@@ -18,6 +18,21 @@ export interface ApiDeps {
   publicUrl: string;
   /** Live updates to dashboards; absent in operator commands. */
   redis?: Redis;
+}
+
+/**
+ * Make the api's dependencies reachable from every request of the app: GraphQL resolvers
+ * call the same services as the REST routes and find what those need here.
+ */
+export function provideApiDeps(app: Express, deps: ApiDeps): void {
+  app.locals.apiDeps = deps;
+}
+
+/** The dependencies registered with provideApiDeps (a programming error when missing). */
+export function apiDepsOf(req: Request): ApiDeps {
+  const deps = req.app.locals.apiDeps as ApiDeps | undefined;
+  if (!deps) throw new Error('the api dependencies are not registered on this app');
+  return deps;
 }
 
 /** Run fn in a transaction bound to the caller's organization (read-only for GET). */

@@ -68,8 +68,11 @@ export const parseParams = <S extends z.ZodType>(schema: S, req: Request) =>
 export const parseQuery = <S extends z.ZodType>(schema: S, req: Request) =>
   parseWith(schema, { ...req.query }, 'query');
 
-/** The JSON body; 415 when a body was sent in another media type. */
-export function parseBody<S extends z.ZodType>(schema: S, req: Request): z.output<S> {
+/**
+ * The request's JSON body as sent (an empty object when there is none), for a service to
+ * validate; 415 when a body was sent in another media type.
+ */
+export function bodyOf(req: Request): unknown {
   if (req.body === undefined) {
     const hasBody =
       Number(req.header('content-length') ?? 0) > 0 || req.header('transfer-encoding') !== undefined;
@@ -80,5 +83,10 @@ export function parseBody<S extends z.ZodType>(schema: S, req: Request): z.outpu
         `send the body as application/json (got ${req.header('content-type') ?? 'no content type'})`,
       );
   }
-  return parseWith(schema, req.body ?? {}, 'body');
+  return req.body ?? {};
+}
+
+/** The JSON body; 415 when a body was sent in another media type. */
+export function parseBody<S extends z.ZodType>(schema: S, req: Request): z.output<S> {
+  return parseWith(schema, bodyOf(req), 'body');
 }

@@ -1,15 +1,28 @@
 // Importing, activating and listing policy packs; shared by the API routes and the
 // operator CLI (`aigos-admin policy import`). A pack version is immutable: importing the
 // same version with other content is refused; a new version replaces the active one.
+// The request-level actions at the end (validation, the caller's organization and audit
+// context) are what the REST routes and GraphQL both call.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Request } from 'express';
 import type pg from 'pg';
+import { z } from 'zod';
 import { appendAudit, type AuditActor } from '../../common/audit.js';
 import { HttpError } from '../../common/errors.js';
 import { PACKAGE_ROOT } from '../../common/paths.js';
+import { auditActor, principalOf } from '../auth/principal.js';
 import { recomputeOrg, type RecomputeSummary } from '../compliance/engine.js';
-import type { FieldProblem } from '../http/validate.js';
-import { BUILT_IN_PACK_IDS, packDigest, parsePackText, type PolicyPack } from './pack.js';
+import { inOrg, type ApiDeps } from '../http/context.js';
+import { parseWith, validationError, type FieldProblem } from '../http/validate.js';
+import {
+  BUILT_IN_PACK_IDS,
+  PACK_ID_RE,
+  packDigest,
+  parsePackText,
+  validatePacks,
+  type PolicyPack,
+} from './pack.js';
 
 export const BUILT_IN_DIR = join(PACKAGE_ROOT, 'fixtures', 'policy-packs', 'built-in');
 
@@ -250,4 +263,101 @@ export async function getPack(
     );
   const summary = (await listPacks(client, orgId)).find((p) => p.id === packId && p.version === row.version)!;
   return { summary, definition: row.definition };
+}
+
+// ---- request-level actions (REST routes and GraphQL) -----------------------------------
+
+/** The caller as the audit trail records it: actor, source address, request id. */
+export const auditContextOf = (req: Request): AuditContext => ({
+  actor: auditActor(principalOf(req)),
+  sourceAddress: req.ip,
+  requestId: req.id,
+});
+
+/** GET /policy-packs: every stored version; active true: only active ones, false: only the others. */
+export async function packsOf(deps: ApiDeps, req: Request, active?: boolean): Promise<PackSummary[]> {
+  const items = await inOrg(deps, req, (c, orgId) => listPacks(c, orgId, active === true));
+  return active === false ? items.filter((p) => !p.active) : items;
+}
+
+/** GET /policy-packs/:id: one version (the named one, else the active or latest) with its document. */
+export function packOf(deps: ApiDeps, req: Request, packId: string, version?: string) {
+  checkPackKey(packId);
+  return inOrg(deps, req, (c, orgId) => getPack(c, orgId, packId, version));
+}
+
+/** A pack id that cannot name a pack is simply not found. */
+export function checkPackKey(id: string): string {
+  if (!PACK_ID_RE.test(id)) throw new HttpError(404, 'NOT_FOUND', `no policy pack ${id.slice(0, 70)}`);
+  return id;
+}
+
+/**
+ * Custom packs from a document: YAML or JSON text, or an already parsed value (one pack
+ * or a list). Every problem is reported with its path; nothing is imported unless all
+ * are valid.
+ */
+export function parseCustomPacks(document: unknown): PolicyPack[] {
+  const parsed =
+    typeof document === 'string'
+      ? parsePackText(document)
+      : validatePacks(
+          Array.isArray(document)
+            ? document.map((value: unknown, i: number) => ({ value, where: [i] }))
+            : [{ value: document, where: [] }],
+        );
+  if (parsed.problems.length)
+    throw validationError(
+      parsed.problems.map((p) => ({ in: 'body' as const, ...p })),
+      'the policy pack is not valid; nothing was imported',
+    );
+  return parsed.packs;
+}
+
+/** POST /policy-packs/import: validate and import (and activate) custom packs. */
+export async function importCustomPacks(
+  deps: ApiDeps,
+  req: Request,
+  document: unknown,
+  opts: { dryRun?: boolean } = {},
+): Promise<ImportResult> {
+  const packs = parseCustomPacks(document);
+  return inOrg(deps, req, (c, orgId) =>
+    importPacks(c, orgId, packs, 'custom', auditContextOf(req), { dryRun: opts.dryRun ?? false }),
+  );
+}
+
+const builtInBody = z
+  .object({
+    policies: z
+      .array(z.enum(BUILT_IN_PACK_IDS, { message: `must be one of ${BUILT_IN_PACK_IDS.join(', ')}` }))
+      .min(1)
+      .default([...BUILT_IN_PACK_IDS]),
+  })
+  .strict();
+
+/** POST /policy-packs/built-in: `{ policies?: [ids] }` (all three when absent). */
+export async function installBuiltInPacks(
+  deps: ApiDeps,
+  req: Request,
+  input: unknown,
+): Promise<ImportResult> {
+  const { policies } = parseWith(builtInBody, input, 'body');
+  const packs = await loadBuiltInPacks(policies);
+  return inOrg(deps, req, (c, orgId) => importPacks(c, orgId, packs, 'built-in', auditContextOf(req)));
+}
+
+const activateBody = z.object({ version: z.string().min(1).max(50).optional() }).strict();
+
+/** POST /policy-packs/:id/activate: `{ version? }` (the latest stored version when absent). */
+export function activatePack(deps: ApiDeps, req: Request, packId: string, input: unknown) {
+  checkPackKey(packId);
+  const { version } = parseWith(activateBody, input, 'body');
+  return inOrg(deps, req, (c, orgId) => setPackActive(c, orgId, packId, true, auditContextOf(req), version));
+}
+
+/** POST /policy-packs/:id/deactivate. */
+export function deactivatePack(deps: ApiDeps, req: Request, packId: string) {
+  checkPackKey(packId);
+  return inOrg(deps, req, (c, orgId) => setPackActive(c, orgId, packId, false, auditContextOf(req)));
 }
