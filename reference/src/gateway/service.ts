@@ -1,7 +1,7 @@
 // API gateway (:3000): the single entry behind nginx. Routes /api/v1/* and /v1/* to the
 // API server, /ca/* to the CA service (prefix stripped) and everything else to the web
 // dashboard. An unreachable upstream answers 502 in the error envelope, naming it.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RequestHandler } from 'express';
@@ -13,9 +13,18 @@ import type { ServiceDefinition } from '../common/service.js';
 type Upstream = 'api' | 'ca' | 'web';
 type UpgradeCapable = { upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void };
 
+// Upstream connections are reused: a new TCP connection per proxied request costs more
+// than the request itself on a small machine. Idle sockets are dropped after 30 s, well
+// before the services' 65 s keep-alive timeout, so the gateway never writes to a socket
+// the upstream is closing. (WebSocket upgrades leave the pool once upgraded.)
+function upstreamAgent(): Agent {
+  return new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: 30_000 });
+}
+
 function proxyTo(upstream: Upstream, target: string, extra: Partial<Options> = {}) {
   return createProxyMiddleware<IncomingMessage, ServerResponse>({
     target,
+    agent: upstreamAgent(),
     changeOrigin: false,
     xfwd: true,
     proxyTimeout: 60_000,
