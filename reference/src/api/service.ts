@@ -11,6 +11,7 @@ import { auditRouter } from './audit/routes.js';
 import { complianceRouter } from './compliance/routes.js';
 import { mountEvents } from './events/mount.js';
 import { evidenceRouter } from './evidence/routes.js';
+import { corsPolicy } from './http/cors.js';
 import { pgErrorHandler } from './http/errors.js';
 import { provideApiDeps, type ApiDeps } from './http/context.js';
 import { meRouter } from './me/routes.js';
@@ -30,6 +31,8 @@ export const api: ServiceDefinition = {
       res.json({ status: ctx.isShuttingDown() ? 'shutting-down' : 'ok', service: 'api', version });
     };
     app.get(['/api/v1/health', '/v1/health'], health);
+    // browsers on the allowed origins (preflights answered before authentication)
+    app.use(['/api/v1', '/v1', '/graphql', '/auth'], corsPolicy(ctx.config));
 
     const deps: ApiDeps = {
       pool: ctx.pool!,
@@ -62,6 +65,7 @@ export const api: ServiceDefinition = {
       app.use('/api/v1', router);
     // governance events (/v1 and /api/v1), GraphQL and the WebSocket
     mountEvents(app, ctx, resolvers);
-    app.use(['/api/v1', '/v1'], pgErrorHandler);
+    // every route of the api (REST, events, /auth): input PostgreSQL refuses is a 400
+    app.use(pgErrorHandler);
   },
 };

@@ -124,7 +124,8 @@ export const VARIABLES = {
   API_URL: { description: 'Public API base URL given to clients.', schema: url(['http:', 'https:']) },
   WS_URL: { description: 'Public WebSocket URL given to the dashboard.', schema: url(['ws:', 'wss:']) },
   CORS_ORIGINS: {
-    description: 'Comma-separated origins allowed to call the API from a browser.',
+    description:
+      'Comma-separated origins, besides PUBLIC_URL, allowed to call the API, GraphQL, /auth and the WebSocket from a browser (CORS and the WebSocket origin check).',
     default: 'https://localhost',
     schema: z.string(),
   },

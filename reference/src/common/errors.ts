@@ -34,6 +34,16 @@ export const notFound: RequestHandler = (req: Request, res: Response) => {
   sendError(res, 404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`);
 };
 
+function isJson(text: unknown): boolean {
+  if (typeof text !== 'string') return false;
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Last middleware: maps known errors to the envelope; never leaks a stack trace. */
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   if (res.headersSent) return;
@@ -42,7 +52,13 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const status = typeof err?.status === 'number' ? err.status : 500;
   if (status === 413) return sendError(res, 413, 'PAYLOAD_TOO_LARGE', 'request body is too large');
   if (status === 400 && err?.type === 'entity.parse.failed') {
-    return sendError(res, 400, 'INVALID_JSON', 'request body is not valid JSON');
+    // strict parsing also refuses valid JSON that is not an object or array (null, 1, "x")
+    return sendError(
+      res,
+      400,
+      'INVALID_JSON',
+      isJson(err.body) ? 'request body must be a JSON object or array' : 'request body is not valid JSON',
+    );
   }
   if (status >= 400 && status < 500)
     return sendError(res, status, 'BAD_REQUEST', String(err?.message ?? 'bad request'));

@@ -13,6 +13,7 @@ import { documentBody } from '../http/body.js';
 import { actorLabel, audit, inOrg, type ApiDeps } from '../http/context.js';
 import { boolParam, formatParam } from '../http/query.js';
 import { parseQuery, validationError, type FieldProblem } from '../http/validate.js';
+import { yamlToJs } from '../http/yaml.js';
 import { allAssets, findAsset, getAssetOr404, insertAsset, toExport, updateAsset } from './repo.js';
 import { assetKey, filterQuery, validateCard } from './validation.js';
 import type { AssetCard } from './schema.js';
@@ -52,9 +53,18 @@ export function cardsOfDocument(body: unknown): { items: Located[]; problems: Fi
       }
     });
     if (problems.length) return { items, problems };
-    list.forEach((doc, d) =>
-      collect(doc.toJS({ maxAliasCount: 100 }), list.length > 1 ? ['documents', d] : []),
-    );
+    list.forEach((doc, d) => {
+      const js = yamlToJs(doc);
+      if (js.ok) collect(js.value, list.length > 1 ? ['documents', d] : []);
+      else
+        problems.push({
+          in: 'body',
+          path: [list.length > 1 ? `documents[${d}]` : '', js.path].filter(Boolean).join('.'),
+          code: js.code,
+          message: js.message,
+        });
+    });
+    if (problems.length) return { items: [], problems };
   } else collect(body, []);
   if (!items.length && !problems.length)
     problems.push({ in: 'body', path: '', code: 'empty', message: 'no asset card in the body' });

@@ -39,7 +39,7 @@ export function assetsRouter(deps: ApiDeps): Router {
       );
   });
 
-  router.post('/assets', ...allow('assets:write', 'editor'), jsonBody(), async (req, res) => {
+  router.post('/assets', ...allow('assets:write', 'editor'), ...jsonBody(), async (req, res) => {
     const created = await createAsset(deps, req, bodyOf(req));
     res
       .status(201)
@@ -53,7 +53,7 @@ export function assetsRouter(deps: ApiDeps): Router {
     res.json(toResource(row));
   });
 
-  router.patch('/assets/:assetId', ...allow('assets:write', 'editor'), jsonBody(), async (req, res) => {
+  router.patch('/assets/:assetId', ...allow('assets:write', 'editor'), ...jsonBody(), async (req, res) => {
     const key = assetKey(req);
     res.json(toResource(await patchAsset(deps, req, key, bodyOf(req))));
   });
@@ -61,7 +61,7 @@ export function assetsRouter(deps: ApiDeps): Router {
   router.post(
     '/assets/:assetId/lifecycle',
     ...allow('assets:write', 'editor'),
-    jsonBody(),
+    ...jsonBody(),
     async (req, res) => {
       const key = assetKey(req);
       res.json(toResource(await transitionAsset(deps, req, key, bodyOf(req))));

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { getAssetOr404 } from '../assets/repo.js';
 import { checkAssetKey } from '../assets/validation.js';
 import { audit, inOrg, type ApiDeps } from '../http/context.js';
+import { isoDateTime } from '../http/datetime.js';
 import { limitSchema } from '../http/pagination.js';
 import { parseWith } from '../http/validate.js';
 import { listPacks } from '../policies/service.js';
@@ -15,7 +16,7 @@ import { expand, type StoredResult } from './results.js';
 const historyQuery = z
   .object({
     assetId: z.string().max(128).optional(),
-    since: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
+    since: isoDateTime.optional(),
     bucket: z.enum(['hour', 'day', 'week'], { message: 'must be hour, day or week' }).optional(),
     limit: limitSchema(100),
   })

@@ -11,6 +11,7 @@ import { RealtimeServer } from '../realtime/ws-server.js';
 import { Checkpoints } from './checkpoints.js';
 import { eventsRouter } from './routes.js';
 import { EventStore } from './store.js';
+import { allowedOrigins } from '../http/cors.js';
 
 export interface EventsModule {
   store: EventStore;
@@ -71,19 +72,12 @@ export function mountEvents(
     maxCost: required(config, 'GRAPHQL_MAX_COST'),
   });
 
-  const allowedOrigins = [
-    new URL(required(config, 'PUBLIC_URL')).origin,
-    ...required(config, 'CORS_ORIGINS')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-  ];
   const realtime = new RealtimeServer({
     redisUrl: required(config, 'REDIS_URL'),
     resolvers: creds,
     heartbeatMs: required(config, 'WS_HEARTBEAT_MS'),
     maxBufferedBytes: required(config, 'WS_MAX_BUFFERED_BYTES'),
-    allowedOrigins,
+    allowedOrigins: allowedOrigins(config),
     log,
     registry: ctx.metrics.registry,
     isShuttingDown: ctx.isShuttingDown,

@@ -7,6 +7,7 @@ import { HttpError, sendError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { Redis } from '../../common/redis.js';
 import { allow, principalOf } from '../auth/principal.js';
+import { isStorableDateTime } from '../http/datetime.js';
 import { rateLimit, type SlidingWindowLimiter } from '../ratelimit/sliding-window.js';
 import type { Checkpoints } from './checkpoints.js';
 import { type EventsService, orgMismatch, pushBatch, pushEvent, sameOrg } from './service.js';
@@ -59,7 +60,13 @@ function pagination(
     const raw = one(q, name);
     if (raw === undefined) return def;
     if (!/^\d+$/.test(raw)) {
-      problems.push({ field: name, message: 'must be a whole number' });
+      problems.push({
+        field: name,
+        message:
+          max === Number.MAX_SAFE_INTEGER
+            ? `must be a whole number, ${min} or more`
+            : `must be a whole number from ${min} to ${max}`,
+      });
       return def;
     }
     const n = Number(raw);
@@ -80,8 +87,8 @@ function eventFilters(req: Request, assetId?: string): EventFilters {
   if (orgId !== undefined && !sameOrg(p, orgId)) throw orgMismatch(p, orgId);
   const date = (name: string, ...aliases: string[]) => {
     const v = one(q, name, ...aliases);
-    if (v !== undefined && Number.isNaN(Date.parse(v)))
-      problems.push({ field: name, message: 'must be an ISO 8601 date-time' });
+    if (v !== undefined && !isStorableDateTime(v))
+      problems.push({ field: name, message: 'must be an ISO 8601 date-time (year 0001 or later)' });
     return v;
   };
   const f: EventFilters = {

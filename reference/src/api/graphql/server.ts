@@ -4,13 +4,14 @@
 // are limited by validation rules; introspection and the landing page are off when
 // NODE_ENV=production; errors carry extensions.code (an HttpError's own code, e.g.
 // FORBIDDEN, EVT_VALIDATION_FAILED, RATE_LIMITED) and never a stack trace.
-import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import express, { type Express, type RequestHandler } from 'express';
 import { type GraphQLFormattedError, validate } from 'graphql';
 import { HttpError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
+import { UNSTORABLE_TEXT_MESSAGE } from '../http/text.js';
 import { costLimitRule, depthLimitRule } from './limits.js';
 import { type GraphqlContext, type GraphqlDeps, resolvers } from './resolvers.js';
 import { typeDefs } from './schema.js';
@@ -23,7 +24,57 @@ export interface GraphqlOptions extends GraphqlDeps {
   log: Logger;
 }
 
-export function formatError(log: Logger) {
+const PG_INPUT_ERRORS: Record<string, string> = {
+  '22021': `a text value ${UNSTORABLE_TEXT_MESSAGE}`,
+  '22P05': `a text value ${UNSTORABLE_TEXT_MESSAGE}`,
+  '22007': 'a date or time value is malformed or out of range',
+  '22008': 'a date or time value is malformed or out of range',
+  '22P02': 'a value has the wrong format',
+};
+
+const isInternal = (e: { extensions?: Record<string, unknown> }) =>
+  e.extensions?.code === 'INTERNAL_SERVER_ERROR';
+
+/**
+ * Internal errors are logged with the request's logger (so the line carries the request
+ * id) and the response names the request id, as the REST envelope does.
+ */
+function internalErrors(): ApolloServerPlugin<GraphqlContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ contextValue, errors }) {
+          for (const e of errors) {
+            const original = unwrapResolverError(e);
+            if (original instanceof HttpError || (e.extensions?.code && !isInternal(e))) continue;
+            const pgCode = (original as { code?: unknown } | undefined)?.code;
+            if (typeof pgCode === 'string' && PG_INPUT_ERRORS[pgCode]) continue;
+            contextValue.req.log.error(
+              {
+                err:
+                  original instanceof Error
+                    ? { message: original.message, stack: original.stack }
+                    : String(original),
+              },
+              'graphql resolver failed',
+            );
+          }
+        },
+        async willSendResponse({ contextValue, response }) {
+          if (response.body.kind !== 'single') return;
+          for (const e of response.body.singleResult.errors ?? [])
+            if (isInternal(e))
+              (e as { extensions: Record<string, unknown> }).extensions = {
+                ...e.extensions,
+                requestId: contextValue.req.id,
+              };
+        },
+      };
+    },
+  };
+}
+
+export function formatError() {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     const where = {
@@ -48,19 +99,18 @@ export function formatError(log: Logger) {
       const { stacktrace: _s, ...ext } = formatted.extensions ?? {};
       return { message: formatted.message, ...where, extensions: { ...ext, code: inner } };
     }
+    // input PostgreSQL refuses (U+0000, an unpaired surrogate, an impossible date)
+    const pgCode = (original as { code?: unknown } | undefined)?.code;
+    if (typeof pgCode === 'string' && PG_INPUT_ERRORS[pgCode]) {
+      return { message: PG_INPUT_ERRORS[pgCode], ...where, extensions: { code: 'BAD_USER_INPUT' } };
+    }
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') {
       // GraphQL's own errors (parse, validation, bad input, limits): safe to show
       const { stacktrace: _s, ...ext } = formatted.extensions ?? {};
       return { message: formatted.message, ...where, extensions: ext };
     }
-    log.error(
-      {
-        err:
-          original instanceof Error ? { message: original.message, stack: original.stack } : String(original),
-      },
-      'graphql resolver failed',
-    );
+    // logged by the internalErrors plugin, with the request id
     return {
       message: 'internal error; quote the request id when reporting it',
       ...where,
@@ -80,9 +130,10 @@ export function mountGraphql(app: Express, o: GraphqlOptions): ApolloServer<Grap
     // re-raise the signal and kill the process mid-drain
     stopOnTerminationSignals: false,
     validationRules: [depthLimitRule(o.maxDepth)],
-    formatError: formatError(o.log),
+    formatError: formatError(),
     plugins: [
       ...(o.production ? [ApolloServerPluginLandingPageDisabled()] : []),
+      internalErrors(),
       {
         // the cost rule needs the request's variables: validate once the operation is known
         async requestDidStart() {

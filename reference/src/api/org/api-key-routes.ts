@@ -12,6 +12,7 @@ import { boolParam } from '../http/query.js';
 import { parseBody, parseQuery, validationError } from '../http/validate.js';
 import { ctxOf } from './routes.js';
 import { createApiKey, listApiKeys, revokeApiKey, roleSchema, scopeSchema } from './service.js';
+import { isoDateTime } from '../http/datetime.js';
 
 const createBody = z
   .object({
@@ -19,7 +20,7 @@ const createBody = z
     role: roleSchema.default('editor'),
     scopes: z.array(scopeSchema).min(1, 'name at least one scope'),
     expiresInDays: z.number().int().min(1).max(3650).optional(),
-    expiresAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
+    expiresAt: isoDateTime.optional(),
     userId: z.string().regex(UUID_RE, 'must be a user id').optional(),
   })
   .strict()
@@ -38,7 +39,7 @@ export function apiKeysRouter(deps: ApiDeps): Router {
     res.json({ items: await listApiKeys(deps.pool, principalOf(req).orgId, includeRevoked) });
   });
 
-  router.post('/api-keys', ...allow('org:admin', 'admin'), jsonBody(), async (req: Request, res) => {
+  router.post('/api-keys', ...allow('org:admin', 'admin'), ...jsonBody(), async (req: Request, res) => {
     const p = principalOf(req);
     const body = parseBody(createBody, req);
     const problems = [];

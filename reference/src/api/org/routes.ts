@@ -59,12 +59,12 @@ export function orgRouter(deps: ApiDeps): Router {
     res.json(await orgOr404(deps.pool, orgId(req)));
   });
 
-  router.patch('/organization', ...allow('org:admin', 'admin'), jsonBody(), async (req, res) => {
+  router.patch('/organization', ...allow('org:admin', 'admin'), ...jsonBody(), async (req, res) => {
     const patch = parseBody(orgPatch, req);
     res.json(await updateOrg(deps.pool, orgId(req), patch, ctxOf(req)));
   });
 
-  router.post('/organization/domains', ...allow('org:admin', 'admin'), jsonBody(), async (req, res) => {
+  router.post('/organization/domains', ...allow('org:admin', 'admin'), ...jsonBody(), async (req, res) => {
     const { domain } = parseBody(domainBody, req);
     const r = await putDomain(deps.pool, orgId(req), domain, false, ctxOf(req), { allowExisting: false });
     res.status(201).json({ domain: r.domain, verified: r.verified });
@@ -90,7 +90,7 @@ export function orgRouter(deps: ApiDeps): Router {
     res.json(member);
   });
 
-  router.post('/users', ...allow('org:admin', 'admin'), jsonBody(), async (req, res) => {
+  router.post('/users', ...allow('org:admin', 'admin'), ...jsonBody(), async (req, res) => {
     const body = parseBody(userBody, req);
     const { user } = await createUser(
       deps.pool,
@@ -100,7 +100,7 @@ export function orgRouter(deps: ApiDeps): Router {
     res.status(201).location(`/api/v1/users/${user.id}`).json(user);
   });
 
-  router.patch('/users/:userId', ...allow('org:admin', 'admin'), jsonBody(), async (req, res) => {
+  router.patch('/users/:userId', ...allow('org:admin', 'admin'), ...jsonBody(), async (req, res) => {
     const id = userKey(req);
     const { role } = parseBody(userPatch, req);
     res.json(await setMemberRole(deps.pool, orgId(req), id, role, ctxOf(req)));

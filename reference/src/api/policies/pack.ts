@@ -7,6 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { digestOf } from '../../common/canonical-json.js';
 import { formatPath, issuesToProblems, type FieldProblem } from '../http/validate.js';
+import { yamlToJs } from '../http/yaml.js';
 import { checkSchema, describe, evaluateCheck, type Check, type Subject } from './checks.js';
 
 export const BUILT_IN_PACK_IDS = ['eu-ai-act', 'nist-ai-rmf', 'iso-42001'] as const;
@@ -127,9 +128,15 @@ export function parsePackText(text: string): PackParseResult {
   });
   if (problems.length) return { packs: [], problems };
   list.forEach((doc, d) => {
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
-    if (value === null || value === undefined) return;
     const prefix = list.length > 1 ? ['documents', d] : [];
+    const js = yamlToJs(doc);
+    if (!js.ok) {
+      const path = [formatPath(prefix), js.path].filter(Boolean).join('.');
+      problems.push({ path, code: js.code, message: js.message });
+      return;
+    }
+    const value = js.value;
+    if (value === null || value === undefined) return;
     if (Array.isArray(value)) value.forEach((v, i) => values.push({ value: v, where: [...prefix, i] }));
     else if (typeof value === 'object' && Array.isArray((value as { packs?: unknown }).packs))
       (value as { packs: unknown[] }).packs.forEach((v, i) =>
@@ -137,6 +144,7 @@ export function parsePackText(text: string): PackParseResult {
       );
     else values.push({ value, where: prefix });
   });
+  if (problems.length) return { packs: [], problems };
   if (values.length === 0)
     return {
       packs: [],

@@ -53,9 +53,14 @@ export function policiesRouter(deps: ApiDeps): Router {
     },
   );
 
-  router.post('/policy-packs/built-in', ...allow('policies:write', 'admin'), jsonBody(), async (req, res) => {
-    res.status(201).json(await installBuiltInPacks(deps, req, bodyOf(req)));
-  });
+  router.post(
+    '/policy-packs/built-in',
+    ...allow('policies:write', 'admin'),
+    ...jsonBody(),
+    async (req, res) => {
+      res.status(201).json(await installBuiltInPacks(deps, req, bodyOf(req)));
+    },
+  );
 
   router.get('/policy-packs/:packId', ...allow('policies:read'), async (req, res) => {
     const packId = packKey(req);
@@ -68,7 +73,7 @@ export function policiesRouter(deps: ApiDeps): Router {
   router.post(
     '/policy-packs/:packId/activate',
     ...allow('policies:write', 'admin'),
-    jsonBody(),
+    ...jsonBody(),
     async (req, res) => {
       const packId = packKey(req);
       res.json(await activatePack(deps, req, packId, bodyOf(req)));

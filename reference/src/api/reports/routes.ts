@@ -15,7 +15,7 @@ export function reportsRouter(deps: ApiDeps): Router {
 
   const find = (req: express.Request) => findReport(deps, req, String(req.params.reportId ?? ''));
 
-  router.post('/reports', ...allow('reports:write', 'editor'), jsonBody(), async (req, res) => {
+  router.post('/reports', ...allow('reports:write', 'editor'), ...jsonBody(), async (req, res) => {
     const row = await generateReport(deps, req, bodyOf(req));
     res.status(201).location(`/api/v1/reports/${row.id}`).json(toReportResource(row));
   });
