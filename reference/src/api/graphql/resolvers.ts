@@ -14,6 +14,7 @@ import type { Logger } from '../../common/logger.js';
 import type { Redis } from '../../common/redis.js';
 import { withOrg } from '../../common/tenancy.js';
 import { listAssets, findAsset, toResource, type AssetRow } from '../assets/repo.js';
+import { ASSET_STATUSES } from '../assets/schema.js';
 import { createAsset, patchAsset, transitionAsset } from '../assets/service.js';
 import { allow, principalOf, type Role, type Scope } from '../auth/principal.js';
 import { orgScore } from '../compliance/engine.js';
@@ -253,6 +254,14 @@ export function resolvers(deps: GraphqlDeps) {
       ) => {
         const orgId = guard(ctx, 'assets:read');
         const { limit } = page(a.limit);
+        if (
+          a.status !== undefined &&
+          a.status !== null &&
+          !(ASSET_STATUSES as readonly string[]).includes(a.status)
+        )
+          throw new HttpError(400, 'BAD_USER_INPUT', `status must be one of ${ASSET_STATUSES.join(', ')}`, [
+            { path: 'status', code: 'invalid_value', message: `must be one of ${ASSET_STATUSES.join(', ')}` },
+          ]);
         const result = await withOrg(deps.pool, orgId, (c) =>
           listAssets(
             c,

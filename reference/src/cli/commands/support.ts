@@ -8,7 +8,15 @@ export function operatorConfig(): Config {
 }
 
 export async function readSecretFile(path: string, what: string): Promise<string> {
-  const value = (await readFile(path, 'utf8')).trim();
+  const value = (
+    await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw new Error(
+        err.code === 'ENOENT'
+          ? `${what} file ${path} does not exist`
+          : `${what} file ${path} cannot be read (${err.code ?? err.message})`,
+      );
+    })
+  ).trim();
   if (!value) throw new Error(`${what} file ${path} is empty`);
   return value;
 }

@@ -2,7 +2,8 @@
 // deployment: U+0000 and unpaired surrogates in JSON and YAML, ISO year 0000, YAML alias
 // bombs, and JSON bodies that are not objects. Each is a 400 that names the field where
 // it can, never a 500, and nothing is stored. In a batch of events the bad event is
-// rejected on its own (partial acceptance).
+// rejected on its own (partial acceptance). Also: a GraphQL filter outside its values,
+// and an operator command pointed at a missing secret file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent, rehash } from '../events/support.js';
 import { call, card, client, startApiDeployment, type ApiEnv } from './support.js';
@@ -147,4 +148,33 @@ describe('JSON that is not an object', () => {
       });
     },
   );
+});
+
+describe('other bad input', () => {
+  it('refuses a GraphQL assets status outside draft, registered, retired with BAD_USER_INPUT', async () => {
+    const r = await call(env, 'POST', '/graphql', {
+      key: env.adminKey,
+      body: { query: '{ assets(status: "bogus") { items { id } } }' },
+    });
+    expect(r.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(r.body.errors[0].message).toMatch(/status must be one of draft, registered, retired/);
+  });
+
+  it('names a missing --password-file in one line, exit 1', async () => {
+    const r = await env.admin(
+      'user',
+      'create',
+      '--email',
+      'nobody@example.com',
+      '--name',
+      'Nobody',
+      '--role',
+      'viewer',
+      '--password-file',
+      '/nonexistent/password',
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/password file \/nonexistent\/password does not exist/);
+    expect(r.stderr).not.toMatch(/ENOENT|\n\s+at /);
+  });
 });
