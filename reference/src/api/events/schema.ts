@@ -3,6 +3,7 @@
 // upstream error code (EVT_*), the field and a message.
 import { z } from 'zod';
 import { isoDateTime } from '../http/datetime.js';
+import { findUnstorableText, UNSTORABLE_TEXT_MESSAGE } from '../http/text.js';
 import { computeEventHash, HASH_PATTERN } from './canonical.js';
 
 export const EVENT_ID_PATTERN = /^evt_[0-9a-f]{32}$/;
@@ -70,8 +71,6 @@ export const SOURCE_TOOLS = [
 
 const datetime = isoDateTime;
 
-/** A \udXXX escape (not itself escaped) in JSON.stringify output: an unpaired surrogate. */
-const UNPAIRED_SURROGATE_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/i;
 const hash = z.string().regex(HASH_PATTERN, 'must be sha256:<64 lowercase hex>');
 const eventId = z.string().regex(EVENT_ID_PATTERN, 'must be evt_ followed by 32 lowercase hex characters');
 
@@ -228,20 +227,14 @@ export function validateEvent(input: unknown): Validation {
   }
   if (problems.length > 0 || !parsed.success) return { ok: false, id, problems };
   const { receivedAt: _r, ...event } = raw;
-  const json = JSON.stringify(event);
-  // PostgreSQL's jsonb cannot hold U+0000 nor an unpaired surrogate (JSON.stringify
-  // escapes exactly those surrogates as \udXXX; a real pair stays as characters)
-  if (json.includes('\\u0000') || UNPAIRED_SURROGATE_ESCAPE.test(json)) {
+  // text PostgreSQL's jsonb cannot hold (U+0000, unpaired surrogates)
+  const unstorable = findUnstorableText(event);
+  if (unstorable !== undefined)
     return {
       ok: false,
       id,
-      problems: [
-        {
-          code: 'EVT_SCHEMA_INVALID',
-          message: 'strings must not contain the NUL character (U+0000) or an unpaired UTF-16 surrogate',
-        },
-      ],
+      problems: [{ code: 'EVT_SCHEMA_INVALID', field: unstorable, message: UNSTORABLE_TEXT_MESSAGE }],
     };
-  }
+  const json = JSON.stringify(event);
   return { ok: true, event: event as GovernanceEvent, json };
 }

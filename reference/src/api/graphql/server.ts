@@ -11,7 +11,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import { type GraphQLFormattedError, validate } from 'graphql';
 import { HttpError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { UNSTORABLE_TEXT_MESSAGE } from '../http/text.js';
+import { pgInputError } from '../http/errors.js';
 import { costLimitRule, depthLimitRule } from './limits.js';
 import { type GraphqlContext, type GraphqlDeps, resolvers } from './resolvers.js';
 import { typeDefs } from './schema.js';
@@ -24,50 +24,33 @@ export interface GraphqlOptions extends GraphqlDeps {
   log: Logger;
 }
 
-const PG_INPUT_ERRORS: Record<string, string> = {
-  '22021': `a text value ${UNSTORABLE_TEXT_MESSAGE}`,
-  '22P05': `a text value ${UNSTORABLE_TEXT_MESSAGE}`,
-  '22007': 'a date or time value is malformed or out of range',
-  '22008': 'a date or time value is malformed or out of range',
-  '22P02': 'a value has the wrong format',
-};
-
-const isInternal = (e: { extensions?: Record<string, unknown> }) =>
-  e.extensions?.code === 'INTERNAL_SERVER_ERROR';
+/** Internal errors as formatted, with what was thrown: logged once the request is known. */
+const internalCauses = new WeakMap<GraphQLFormattedError, unknown>();
 
 /**
  * Internal errors are logged with the request's logger (so the line carries the request
  * id) and the response names the request id, as the REST envelope does.
  */
-function internalErrors(): ApolloServerPlugin<GraphqlContext> {
+export function internalErrors(): ApolloServerPlugin<GraphqlContext> {
   return {
     async requestDidStart() {
       return {
-        async didEncounterErrors({ contextValue, errors }) {
-          for (const e of errors) {
-            const original = unwrapResolverError(e);
-            if (original instanceof HttpError || (e.extensions?.code && !isInternal(e))) continue;
-            const pgCode = (original as { code?: unknown } | undefined)?.code;
-            if (typeof pgCode === 'string' && PG_INPUT_ERRORS[pgCode]) continue;
+        async willSendResponse({ contextValue, response }) {
+          if (response.body.kind !== 'single') return;
+          for (const e of response.body.singleResult.errors ?? []) {
+            if (!internalCauses.has(e)) continue;
+            const cause = internalCauses.get(e);
             contextValue.req.log.error(
               {
-                err:
-                  original instanceof Error
-                    ? { message: original.message, stack: original.stack }
-                    : String(original),
+                err: cause instanceof Error ? { message: cause.message, stack: cause.stack } : String(cause),
               },
               'graphql resolver failed',
             );
+            (e as { extensions: Record<string, unknown> }).extensions = {
+              ...e.extensions,
+              requestId: contextValue.req.id,
+            };
           }
-        },
-        async willSendResponse({ contextValue, response }) {
-          if (response.body.kind !== 'single') return;
-          for (const e of response.body.singleResult.errors ?? [])
-            if (isInternal(e))
-              (e as { extensions: Record<string, unknown> }).extensions = {
-                ...e.extensions,
-                requestId: contextValue.req.id,
-              };
         },
       };
     },
@@ -100,22 +83,21 @@ export function formatError() {
       return { message: formatted.message, ...where, extensions: { ...ext, code: inner } };
     }
     // input PostgreSQL refuses (U+0000, an unpaired surrogate, an impossible date)
-    const pgCode = (original as { code?: unknown } | undefined)?.code;
-    if (typeof pgCode === 'string' && PG_INPUT_ERRORS[pgCode]) {
-      return { message: PG_INPUT_ERRORS[pgCode], ...where, extensions: { code: 'BAD_USER_INPUT' } };
-    }
+    const input = pgInputError(original);
+    if (input) return { message: input.message, ...where, extensions: { code: 'BAD_USER_INPUT' } };
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') {
       // GraphQL's own errors (parse, validation, bad input, limits): safe to show
       const { stacktrace: _s, ...ext } = formatted.extensions ?? {};
       return { message: formatted.message, ...where, extensions: ext };
     }
-    // logged by the internalErrors plugin, with the request id
-    return {
+    const internal: GraphQLFormattedError = {
       message: 'internal error; quote the request id when reporting it',
       ...where,
       extensions: { code: 'INTERNAL_SERVER_ERROR' },
     };
+    internalCauses.set(internal, original); // logged by the internalErrors plugin
+    return internal;
   };
 }
 

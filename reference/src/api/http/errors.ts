@@ -10,10 +10,28 @@ interface PgError {
 }
 
 const UNSTORABLE_TEXT = `a text value ${UNSTORABLE_TEXT_MESSAGE}`;
+const BAD_DATE = 'a date or time value is malformed or out of range';
+
+/** PostgreSQL's data errors that only input can cause (class 22): code and message for a 400. */
+const PG_INPUT_ERRORS: Record<string, { code: string; message: string }> = {
+  '22P02': { code: 'VALIDATION_FAILED', message: 'a value has the wrong format' },
+  '22007': { code: 'VALIDATION_FAILED', message: BAD_DATE },
+  '22008': { code: 'VALIDATION_FAILED', message: BAD_DATE },
+  '22021': { code: 'INVALID_TEXT', message: UNSTORABLE_TEXT }, // invalid byte sequence (U+0000 in text)
+  '22P05': { code: 'INVALID_TEXT', message: UNSTORABLE_TEXT }, // untranslatable character (jsonb)
+};
+
+/** The 400 an error of PostgreSQL deserves when it was caused by input, else undefined. */
+export function pgInputError(err: unknown): { code: string; message: string } | undefined {
+  const code = (err as PgError | undefined)?.code;
+  return typeof code === 'string' ? PG_INPUT_ERRORS[code] : undefined;
+}
 
 export const pgErrorHandler: ErrorRequestHandler = (err: unknown, req, res, next) => {
   const e = err as PgError;
   if (res.headersSent || typeof e?.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) return next(err);
+  const input = pgInputError(e);
+  if (input) return sendError(res, 400, input.code, input.message);
   switch (e.code) {
     case '23505':
       return sendError(res, 409, 'CONFLICT', `already exists (${e.constraint ?? 'unique constraint'})`);
@@ -24,14 +42,6 @@ export const pgErrorHandler: ErrorRequestHandler = (err: unknown, req, res, next
         'VALIDATION_FAILED',
         `a value is out of range (${e.constraint ?? 'check constraint'})`,
       );
-    case '22P02':
-      return sendError(res, 400, 'VALIDATION_FAILED', 'a value has the wrong format');
-    case '22007':
-    case '22008':
-      return sendError(res, 400, 'VALIDATION_FAILED', 'a date or time value is malformed or out of range');
-    case '22021': // invalid byte sequence (U+0000 in text)
-    case '22P05': // untranslatable character (U+0000 or an unpaired surrogate in JSON)
-      return sendError(res, 400, 'INVALID_TEXT', UNSTORABLE_TEXT);
     case '23503':
       return sendError(res, 404, 'NOT_FOUND', 'a referenced object does not exist');
     case '40001':
