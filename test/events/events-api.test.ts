@@ -417,6 +417,98 @@ describe('previousHash continuity per asset', () => {
   });
 });
 
+// Most pushes take the one-statement path (every event new, every chain continued); the
+// rest fall back to the general path. Both must agree, also when requests race.
+describe('ingest of new events and races', () => {
+  const chainStatus = (ids: string[]) =>
+    withDb(dep, async (db) => {
+      await db.query('BEGIN');
+      await db.query(`SELECT set_config('app.org_id', $1, true)`, [org.id]);
+      const rows = await db.query<{ id: string; chain_status: string }>(
+        'SELECT id, chain_status FROM governance_events WHERE id = ANY($1)',
+        [ids],
+      );
+      await db.query('COMMIT');
+      return Object.fromEntries(rows.rows.map((r) => [r.id, r.chain_status]));
+    });
+  const summary = async (assetId: string) => {
+    const r = await call(gw, 'GET', '/v1/assets?limit=1000', { token: key });
+    return r.body.assets.find((a: { assetId: string }) => a.assetId === assetId);
+  };
+
+  it('stores a batch that continues chains: links in order, counts, latest type, new head', async () => {
+    const assetId = `run-${newEventId().slice(4, 12)}`;
+    const a = makeEvent(org.slug, { assetId });
+    expect((await push(a)).status).toBe(201);
+    const at = new Date(Date.now() + 60_000).toISOString();
+    const b = makeEvent(org.slug, { assetId, previousHash: a.hash, producedAt: at });
+    // same producedAt as b: the later event of the request gives the latest type
+    const c = makeEvent(org.slug, {
+      assetId,
+      previousHash: b.hash,
+      producedAt: at,
+      type: 'aigrc.scan.finding',
+    });
+    const elsewhere = makeEvent(org.slug, { assetId: `${assetId}-other` });
+    const r = await batch([b, c, elsewhere]);
+    expect(r.body).toMatchObject({ accepted: 3, rejected: 0, duplicate: 0 });
+    expect(r.body.results.every((x: { warnings?: unknown }) => x.warnings === undefined)).toBe(true);
+    expect(await chainStatus([a.id, b.id, c.id, elsewhere.id])).toEqual({
+      [a.id]: 'none',
+      [b.id]: 'linked',
+      [c.id]: 'linked',
+      [elsewhere.id]: 'none',
+    });
+    expect(await summary(assetId)).toMatchObject({
+      eventCount: 3,
+      lastEventAt: at,
+      latestType: 'aigrc.scan.finding',
+    });
+    // the head is now c: continuing from it links, continuing from b breaks
+    const d = makeEvent(org.slug, { assetId, previousHash: c.hash });
+    expect((await push(d)).body.warnings).toBeUndefined();
+    const fork = makeEvent(org.slug, { assetId, previousHash: b.hash });
+    expect((await push(fork)).body.warnings[0]).toMatchObject({ code: 'CHAIN_BROKEN' });
+    expect((await summary(assetId)).eventCount).toBe(6); // a b c d fork + the break record
+  });
+
+  it('answers the same event pushed 8 times at once with one 201 and seven duplicates', async () => {
+    const e = makeEvent(org.slug);
+    const replies = await Promise.all(Array.from({ length: 8 }, () => push(e)));
+    expect(replies.map((x) => x.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 201]);
+    expect(new Set(replies.map((x) => x.body.receivedAt)).size).toBe(1);
+    expect(replies.filter((x) => x.body.duplicate === true)).toHaveLength(7);
+  });
+
+  it('counts every one of 20 events pushed at once on one asset', async () => {
+    const assetId = `burst-${newEventId().slice(4, 12)}`;
+    const events = Array.from({ length: 20 }, () => makeEvent(org.slug, { assetId }));
+    const replies = await Promise.all(events.map((e) => push(e)));
+    expect(replies.every((x) => x.status === 201)).toBe(true);
+    expect((await summary(assetId)).eventCount).toBe(20);
+  });
+
+  it('settles one id sent with two different contents at once (under two assets): one 201, one 409', async () => {
+    for (let round = 0; round < 5; round++) {
+      const first = makeEvent(org.slug, { assetId: `race-a-${round}` });
+      const second = rehash({ ...first, assetId: `race-b-${round}` });
+      const replies = await Promise.all([push(first), push(second)]);
+      expect(replies.map((x) => x.status).sort()).toEqual([201, 409]);
+    }
+  });
+
+  it('links exactly one of 10 concurrent events that continue the same head; the rest are breaks', async () => {
+    const assetId = `fork-${newEventId().slice(4, 12)}`;
+    const root = makeEvent(org.slug, { assetId });
+    await push(root);
+    const forks = Array.from({ length: 10 }, () => makeEvent(org.slug, { assetId, previousHash: root.hash }));
+    const replies = await Promise.all(forks.map((e) => push(e)));
+    expect(replies.every((x) => x.status === 201)).toBe(true);
+    expect(replies.filter((x) => x.body.warnings === undefined)).toHaveLength(1);
+    expect(replies.filter((x) => x.body.warnings?.[0]?.code === 'CHAIN_BROKEN')).toHaveLength(9);
+  });
+});
+
 describe('integrity checkpoints', () => {
   const merkle = (hashes: string[]): string => {
     if (hashes.length === 0) return `sha256:${createHash('sha256').update('').digest('hex')}`;

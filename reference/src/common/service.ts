@@ -8,6 +8,7 @@ import { type Config, ConfigError, type ServiceName, loadConfig, required } from
 import type { Pool } from './db.js';
 import { errorHandler, notFound } from './errors.js';
 import { healthRouter, type ReadinessCheck } from './health.js';
+import { createAppServer } from './http-server.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics, metricsHandler, metricsMiddleware } from './metrics.js';
 import { pendingMigrations } from './migrations.js';
@@ -167,7 +168,7 @@ export async function startService(
   const port = def.port(config);
   const host = required(config, 'BIND_HOST');
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(port, host);
+    const s = createAppServer(app).listen(port, host);
     s.once('listening', () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') {

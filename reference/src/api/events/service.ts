@@ -67,8 +67,16 @@ const auditOf = (req: Request) => ({
   sourceAddress: req.ip,
 });
 
-/** Publish created events (and the chain-break records) to the organization's subscribers. */
+/**
+ * Publish created events (and the chain-break records) to the organization's subscribers,
+ * after the current callbacks: the caller's answer is written first, so the publication's
+ * write to Redis is not on the request's path.
+ */
 function publish(svc: EventsService, orgId: string, outcomes: readonly IngestOutcome[]): void {
+  setImmediate(announce, svc, orgId, outcomes);
+}
+
+function announce(svc: EventsService, orgId: string, outcomes: readonly IngestOutcome[]): void {
   const fresh: (StoredEvent | RawJson)[] = [];
   let broken = false;
   for (const x of outcomes) {

@@ -1,8 +1,10 @@
 // Storage of governance events (PostgreSQL). One ingest path serves the single-event and
-// the batch routes: inside one transaction of the organization it takes the locks,
-// classifies every event (created, duplicate, conflict) against what is stored, checks
-// previousHash continuity per asset, appends the rows and the chain-break records, and
-// updates the per-asset summary. Nothing here updates or deletes an event.
+// the batch routes. The common case (every event new, every chain continued) is one
+// statement, aigos_append_events. Otherwise, inside one transaction of the organization,
+// the general path takes the locks, classifies every event (created, duplicate, conflict)
+// against what is stored, checks previousHash continuity per asset, appends the rows and
+// the chain-break records, and updates the per-asset summary. Nothing here updates or
+// deletes an event.
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { Pool } from '../../common/db.js';
@@ -119,6 +121,8 @@ export class EventStore {
     audit?: AuditContext,
   ): Promise<IngestOutcome[]> {
     if (candidates.length === 0) return [];
+    const appended = await this.append(orgId, candidates);
+    if (appended) return appended;
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.transaction(orgId, (client) => this.ingestOnce(client, orgId, candidates, audit));
@@ -129,6 +133,50 @@ export class EventStore {
         throw err;
       }
     }
+  }
+
+  /**
+   * The common case in one round trip: every candidate is new and continues its asset's
+   * chain. aigos_append_events (migration 1764720600000_events_append) takes the locks of
+   * the general path, checks exactly that and appends the rows and the summary, in a
+   * transaction of its own; otherwise it writes nothing and this returns undefined (as
+   * it does for an id repeated within the request), and the general path settles the
+   * request. A named statement: parsed once per connection.
+   */
+  private async append(
+    orgId: string,
+    candidates: readonly Candidate[],
+  ): Promise<IngestOutcome[] | undefined> {
+    if (!UUID_RE.test(orgId))
+      throw new Error(`ingest: organization id must be a UUID (got ${JSON.stringify(orgId)})`);
+    const events = candidates.map((c) => c.event);
+    if (new Set(events.map((e) => e.id)).size !== events.length) return undefined;
+    let res: pg.QueryResult<{ id: string; received_at: string }>;
+    try {
+      res = await this.pool.query({
+        name: 'aigos_append_events',
+        text: 'SELECT id, received_at FROM aigos_append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+        values: [
+          orgId,
+          events.map((e) => e.id),
+          events.map((e) => e.type),
+          events.map((e) => e.category),
+          events.map((e) => e.criticality),
+          events.map((e) => e.assetId),
+          events.map((e) => e.producedAt),
+          events.map((e) => e.hash),
+          events.map((e) => e.previousHash ?? null),
+          candidates.map((c) => c.json),
+        ],
+      });
+    } catch (err) {
+      // a concurrent request stored one of these ids meanwhile: nothing was written
+      if ((err as { code?: string }).code === '40001') return undefined;
+      throw err;
+    }
+    if (res.rows.length === 0) return undefined;
+    const receivedAt = new Map(res.rows.map((r) => [r.id, r.received_at]));
+    return candidates.map((c) => created(c, receivedAt.get(c.event.id)!));
   }
 
   /**
@@ -360,16 +408,7 @@ export class EventStore {
       }
       const brk = breaks.get(position);
       if (brk?.record) brk.recordReceivedAt = inserted.get(brk.recordId);
-      outcomes[position] = {
-        index: c.index,
-        id: e.id,
-        status: 'created',
-        receivedAt,
-        chain: brk ? 'broken' : e.previousHash ? 'linked' : 'none',
-        ...(brk ? { chainBreak: brk } : {}),
-        stored: { ...(e as Record<string, unknown>), id: e.id, receivedAt },
-        storedJson: `${c.json.slice(0, -1)},"receivedAt":"${receivedAt}"}`,
-      };
+      outcomes[position] = created(c, receivedAt, brk);
     });
     return { result: outcomes as IngestOutcome[], committed };
   }
@@ -544,6 +583,20 @@ export function quote(v: string): string {
 
 function withReceived(event: Record<string, unknown>, receivedAt: Date): StoredEvent {
   return { ...event, receivedAt: iso(receivedAt) } as StoredEvent;
+}
+
+function created(c: Candidate, receivedAt: string, chainBreak?: ChainBreak): IngestOutcome {
+  const e = c.event;
+  return {
+    index: c.index,
+    id: e.id,
+    status: 'created',
+    receivedAt,
+    chain: chainBreak ? 'broken' : e.previousHash ? 'linked' : 'none',
+    ...(chainBreak ? { chainBreak } : {}),
+    stored: { ...(e as Record<string, unknown>), id: e.id, receivedAt },
+    storedJson: `${c.json.slice(0, -1)},"receivedAt":"${receivedAt}"}`,
+  };
 }
 
 function conflict(index: number, id: string, receivedAt: string): IngestOutcome {
