@@ -186,7 +186,7 @@ const ms = (x: number) => `${x.toFixed(1)} ms`;
 
 async function batchPhase(token: string) {
   // bodies made before the clock starts, so the client's hashing does not compete
-  const needed = Math.ceil((seconds * 8_000) / batchSize) + concurrency;
+  const needed = Math.ceil((seconds * 16_000) / batchSize) + concurrency;
   const bodies: string[] = [];
   for (let i = 0; i < needed; i++)
     bodies.push(JSON.stringify(Array.from({ length: batchSize }, () => event())));

@@ -1,14 +1,22 @@
 -- Up Migration
--- The common case of event ingest in one statement (one round trip, plans cached by
--- PL/pgSQL per connection): every event is new and continues its asset's previousHash
--- chain. aigos_append_events then takes the same locks as the general path (api/events/
--- store.ts), checks exactly that, and appends the events and the per-asset summary. When
--- the check fails (an id already stored, a chain break) it writes nothing and returns no
--- rows; the caller then runs the general path, which classifies every event (duplicate,
--- conflict, break) and records breaks. Nothing here updates or deletes an event.
+-- The common case of event ingest in one statement (one round trip): every event is new
+-- and continues its asset's previousHash chain. aigos_append_events takes the same locks
+-- as the general path (api/events/store.ts), checks exactly that, and appends the events
+-- and the per-asset summary. When the check fails (an id already stored, a chain break)
+-- it writes nothing and returns no rows; the caller then runs the general path, which
+-- classifies every event (duplicate, conflict, break) and records breaks. Nothing here
+-- updates or deletes an event.
 --
 -- Called as a single statement outside an explicit transaction: its transaction ends
 -- when it returns, so the locks are held from before the checks until the commit.
+--
+-- Plans: PL/pgSQL caches a plan per statement and connection, and after a few calls a
+-- generic one. For the check, which reads the tables, a generic plan made while they
+-- were small (a fresh deployment's first pushes) scans every row of the organization
+-- once they have grown, until the next ANALYZE: the check is therefore planned on every
+-- call (EXECUTE) for the arrays given and the tables as they are. The writes read no
+-- table (rows come from the arrays; conflicts are found through the unique indexes), so
+-- their cached plans stay right whatever the tables hold.
 
 CREATE FUNCTION aigos_append_events(
   p_org           uuid,
@@ -26,9 +34,10 @@ CREATE FUNCTION aigos_append_events(
   AS $$
 #variable_conflict use_column
 DECLARE
-  org   text := p_org::text;
-  n     integer := cardinality(p_ids);
-  added integer;
+  org     text := p_org::text;
+  n       integer := cardinality(p_ids);
+  added   integer;
+  refused boolean;
 BEGIN
   -- the organization of the transaction (row-level security)
   PERFORM set_config('app.org_id', org, true);
@@ -38,21 +47,21 @@ BEGIN
   PERFORM count(pg_advisory_xact_lock(2, k))
      FROM (SELECT DISTINCT hashtext(org || ':' || a) AS k FROM unnest(p_assets) a ORDER BY 1) s;
 
-  -- each statement below has its own snapshot, taken after the locks were granted
-  IF EXISTS (SELECT 1 FROM governance_events e WHERE e.organization_id = p_org AND e.id = ANY (p_ids)) THEN
-    RETURN;
-  END IF;
-  -- a previousHash must name the event before it on its asset: the previous one of the
-  -- same asset in this call, else the asset's stored chain head
-  IF EXISTS (
-    SELECT 1
-      FROM (SELECT u.prev,
-                   coalesce(lag(u.hash) OVER (PARTITION BY u.asset ORDER BY u.ord), h.head_hash) AS expected
-              FROM unnest(p_assets, p_hashes, p_previous) WITH ORDINALITY AS u(asset, hash, prev, ord)
-              LEFT JOIN governance_event_assets h
-                ON h.organization_id = p_org AND h.asset_id = u.asset) c
-     WHERE c.prev IS NOT NULL AND c.prev IS DISTINCT FROM c.expected
-  ) THEN
+  -- Each statement below has its own snapshot, taken after the locks were granted.
+  -- Refused: an id already stored, or a previousHash that does not name the event before
+  -- it on its asset (the previous one of the same asset in this call, else the stored head).
+  EXECUTE $check$
+    SELECT EXISTS (SELECT 1 FROM governance_events e WHERE e.organization_id = $1 AND e.id = ANY ($2))
+        OR EXISTS (
+             SELECT 1
+               FROM (SELECT u.prev,
+                            coalesce(lag(u.hash) OVER (PARTITION BY u.asset ORDER BY u.ord), h.head_hash) AS expected
+                       FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(asset, hash, prev, ord)
+                       LEFT JOIN governance_event_assets h
+                         ON h.organization_id = $1 AND h.asset_id = u.asset) c
+              WHERE c.prev IS NOT NULL AND c.prev IS DISTINCT FROM c.expected)
+  $check$ INTO refused USING p_org, p_ids, p_assets, p_hashes, p_previous;
+  IF refused THEN
     RETURN;
   END IF;
 
