@@ -18,6 +18,7 @@ import {
   orgBySlug,
   rehash,
   startExtraApi,
+  type TestEvent,
   withDb,
 } from './support.js';
 
@@ -495,6 +496,44 @@ describe('ingest of new events and races', () => {
       const replies = await Promise.all([push(first), push(second)]);
       expect(replies.map((x) => x.status).sort()).toEqual([201, 409]);
     }
+  });
+
+  it('checks a new event through the id index, whatever plans the connection has cached', async () => {
+    // A connection that always reuses generic plans (as PL/pgSQL does after a few calls)
+    // appends events of a fresh organization, then 2000 more, then one: the check of that
+    // last one must read the stored ids through the unique (organization, id) index, not
+    // every row of the organization.
+    const fresh = await createOrg(dep, `plans-${newEventId().slice(4, 12)}`);
+    const args = (events: TestEvent[]) => [
+      fresh.id,
+      events.map((e) => e.id),
+      events.map((e) => e.type),
+      events.map((e) => e.category),
+      events.map((e) => e.criticality),
+      events.map((e) => e.assetId),
+      events.map((e) => e.producedAt),
+      events.map((e) => e.hash),
+      events.map(() => null),
+      events.map((e) => JSON.stringify(e)),
+    ];
+    const append = 'SELECT id FROM aigos_append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)';
+    const rowsRead = await withDb(dep, async (db) => {
+      await db.query('SET plan_cache_mode = force_generic_plan');
+      for (let i = 0; i < 6; i++) await db.query(append, args([makeEvent(fresh.slug)]));
+      const bulk = Array.from({ length: 2000 }, (_, i) =>
+        makeEvent(fresh.slug, { assetId: `bulk-${i % 20}` }),
+      );
+      expect((await db.query(append, args(bulk))).rowCount).toBe(2000);
+      await db.query('BEGIN');
+      expect((await db.query(append, args([makeEvent(fresh.slug)]))).rowCount).toBe(1);
+      const read = await db.query<{ n: string }>(
+        `SELECT coalesce(sum(idx_tup_fetch), 0) + coalesce(sum(seq_tup_read), 0) AS n
+           FROM pg_stat_xact_user_tables WHERE relname = 'governance_events'`,
+      );
+      await db.query('COMMIT');
+      return Number(read.rows[0]!.n);
+    });
+    expect(rowsRead).toBeLessThan(50);
   });
 
   it('links exactly one of 10 concurrent events that continue the same head; the rest are breaks', async () => {
