@@ -136,6 +136,12 @@ export const VARIABLES = {
     schema: url(['postgres:', 'postgresql:']),
   },
   DB_POOL_MAX: { description: 'PostgreSQL pool size per process.', default: '10', schema: integer(1, 500) },
+  DB_POOL_MIN: {
+    description:
+      'PostgreSQL connections a service opens when it starts and keeps open (at most DB_POOL_MAX), so that a burst of requests does not wait for new connections to be set up.',
+    default: '4',
+    schema: integer(0, 500),
+  },
   REDIS_URL: {
     description: 'Redis URL (redis://:password@host:port).',
     requiredBy: DATA_SERVICES,

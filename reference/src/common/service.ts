@@ -66,7 +66,7 @@ export async function openDependencies(
     const { createPool } = await import('./db.js');
     deps.pool = createPool(
       required(config, 'DATABASE_URL'),
-      required(config, 'DB_POOL_MAX'),
+      { max: required(config, 'DB_POOL_MAX'), min: required(config, 'DB_POOL_MIN') },
       log,
       applicationName,
     );
@@ -185,6 +185,7 @@ export async function startService(
   });
   const actualPort = (server.address() as { port: number }).port;
   log.info({ port: actualPort, host, version }, `${def.name} listening`);
+  if (pool) void (await import('./db.js')).warmUp(pool, log);
 
   let closing: Promise<void> | undefined;
   const shutdown = (reason: string): Promise<void> => {
