@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMPONENTS } from '../harness/src/targets/target.js';
 import { DEFAULT_PORTS, type Status } from '../harness/src/targets/local/supervisor.js';
@@ -14,6 +15,7 @@ import {
   holdPort,
   http,
   isPortFree,
+  pollUntil,
   processGroupMembers,
   run,
   TestDeployment,
@@ -97,6 +99,33 @@ describe('a local deployment', () => {
       expect(health.status).toBe(200);
       expect(health.json()).toMatchObject({ status: 'ok', service: 'gateway' });
     });
+  });
+
+  it('each data service holds DB_POOL_MIN (4) PostgreSQL connections open from the start', async () => {
+    const db = new pg.Client({ connectionString: dep.endpoints.database.url });
+    await db.connect();
+    try {
+      const counts = async () =>
+        Object.fromEntries(
+          (
+            await db.query<{ app: string; n: number }>(
+              `SELECT application_name AS app, count(*)::int AS n FROM pg_stat_activity
+                WHERE application_name IN ('aigos-api', 'aigos-ca', 'aigos-gateway') GROUP BY 1`,
+            )
+          ).rows.map((r) => [r.app, r.n]),
+        );
+      const apps = ['aigos-api', 'aigos-ca', 'aigos-gateway'];
+      await pollUntil(
+        'four connections per data service',
+        async () => {
+          const n = await counts();
+          return apps.every((app) => (n[app] ?? 0) >= 4) ? n : undefined;
+        },
+        { timeoutMs: 5_000 },
+      );
+    } finally {
+      await db.end();
+    }
   });
 
   describe('exec -- operator commands', () => {
