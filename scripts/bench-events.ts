@@ -224,7 +224,36 @@ async function pushPhase(token: string) {
   // warm-up at the same rate, not measured: a cold process (JIT, pool connections) is not
   // what the budget is about
   if (warmupSeconds > 0) await openLoopPush(token, warmupSeconds);
-  return openLoopPush(token, seconds);
+  const before = await fullCollections();
+  const result = await openLoopPush(token, seconds);
+  const after = await fullCollections();
+  const gc = Object.fromEntries(
+    Object.entries(after).map(([service, n]) => [service, n - (before[service] ?? 0)]),
+  );
+  return { ...result, fullCollections: gc };
+}
+
+/**
+ * Full (mark-compact) collections so far in the gateway and the api, from their metrics:
+ * each one can stall a service for milliseconds, the usual cause of a latency tail.
+ * Empty when the services' own ports are not known (--url).
+ */
+async function fullCollections(): Promise<Record<string, number>> {
+  if (opt('url', '')) return {};
+  const out: Record<string, number> = {};
+  for (const [service, url] of [
+    ['gateway', endpoints.gateway],
+    ['api', endpoints.api],
+  ] as const) {
+    const text = await fetch(new URL('/metrics', url)).then((r) => r.text());
+    const line = text
+      .split('\n')
+      .find(
+        (l) => l.startsWith('aigos_process_nodejs_gc_duration_seconds_count') && l.includes('kind="major"'),
+      );
+    out[service] = Number(line?.split(' ').pop() ?? NaN);
+  }
+  return out;
 }
 
 /**
@@ -385,6 +414,9 @@ try {
       `POST /v1/events        ${push.sent} requests at ${push.achievedRps.toFixed(0)} req/s (open loop); statuses ${JSON.stringify(push.statuses)}; latency p50 ${ms(push.p50)}, p95 ${ms(push.p95)}, p99 ${ms(push.p99)}, max ${ms(push.max)}`,
     );
     console.log(`  budget p99 <= ${BUDGET_PUSH_P99_MS} ms at ${rate} req/s: ${pushOk ? 'PASS' : 'FAIL'}`);
+    const gc = Object.entries(push.fullCollections);
+    if (gc.length)
+      console.log(`  full GCs while measuring: ${gc.map(([service, n]) => `${service} ${n}`).join(', ')}`);
   }
   if (raw) {
     console.log(
