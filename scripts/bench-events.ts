@@ -251,7 +251,7 @@ async function fullCollections(): Promise<Record<string, number>> {
       .find(
         (l) => l.startsWith('aigos_process_nodejs_gc_duration_seconds_count') && l.includes('kind="major"'),
       );
-    out[service] = Number(line?.split(' ').pop() ?? NaN);
+    out[service] = Number(line?.split(' ').pop() ?? 0); // no line before the first one
   }
   return out;
 }
