@@ -38,6 +38,7 @@ describe('loadConfig: a valid environment', () => {
     expect(config.SESSION_MAX_AGE).toBe(86_400_000);
     expect(config.SHUTDOWN_TIMEOUT_MS).toBe(8000);
     expect(config.DB_POOL_MAX).toBe(10);
+    expect(config.DB_POOL_MIN).toBe(4);
     expect(config.S3_BUCKET).toBe('aigos-data');
     expect(config.OAUTH_ENABLED).toBe(false);
     expect(config.API_UPSTREAM_URL).toBe('http://127.0.0.1:3002');
@@ -132,6 +133,14 @@ describe('loadConfig: malformed values', () => {
     const err = configErrorOf('api', { ...validEnv(), [name]: value });
     expect(err.variable).toBe(name);
     expect(err.message).toMatch(expected);
+  });
+
+  it('refuses a pool minimum above the pool size, naming DB_POOL_MIN', () => {
+    const err = configErrorOf('api', { ...validEnv(), DB_POOL_MIN: '12', DB_POOL_MAX: '8' });
+    expect(err.variable).toBe('DB_POOL_MIN');
+    expect(err.message).toMatch(/at most DB_POOL_MAX \(8\)/);
+    expect(err.message).toContain('"12"');
+    expect(loadConfig('api', { ...validEnv(), DB_POOL_MIN: '8', DB_POOL_MAX: '8' }).DB_POOL_MIN).toBe(8);
   });
 
   it('refuses an unknown NODE_ENV, listing the allowed values', () => {

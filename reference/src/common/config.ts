@@ -411,6 +411,12 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv = proces
     }
     out[name] = result.data;
   }
+  const pool = out as { DB_POOL_MIN: number; DB_POOL_MAX: number };
+  if (pool.DB_POOL_MIN > pool.DB_POOL_MAX)
+    throw new ConfigError(
+      'DB_POOL_MIN',
+      `must be at most DB_POOL_MAX (${pool.DB_POOL_MAX}) (got ${JSON.stringify(String(pool.DB_POOL_MIN))})`,
+    );
   return out as Config;
 }
 

@@ -20,7 +20,7 @@ export function createPool(
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: size.max,
-    min: Math.min(size.min, size.max),
+    min: size.min,
     connectionTimeoutMillis: 2_000,
     idleTimeoutMillis: 30_000,
     application_name: applicationName,
