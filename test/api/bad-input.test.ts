@@ -133,6 +133,19 @@ describe('documents built to exhaust the server', () => {
   );
 });
 
+describe('JSON nested too deeply', () => {
+  it('refuses an asset card nested 10,000 levels deep with 400, even with a \\u escape inside, and stores nothing', async () => {
+    const before = await assetCount();
+    const deep = `${'{"x":'.repeat(10_000)}"\\u00e9"${'}'.repeat(10_000)}`;
+    const body = JSON.stringify(card({ name: 'Deep' })).replace(/}$/, `,"extra":${deep}}`);
+    const r = await api('POST', '/api/v1/assets', { body, headers: { 'content-type': 'application/json' } });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('VALIDATION_FAILED');
+    expect(r.body.error.message).toMatch(/more than 64 levels deep/);
+    expect(await assetCount()).toBe(before);
+  });
+});
+
 describe('JSON that is not an object', () => {
   it.each(['null', '123', '"text"'])(
     'answers %s as a body with a message that says what is expected',

@@ -188,6 +188,42 @@ describe('POST /v1/events', () => {
     );
   });
 
+  it('refuses what PostgreSQL cannot store or the server cannot walk, per event: far UTC offsets, deep nesting', async () => {
+    // ISO allows offsets up to ±23:59, PostgreSQL up to ±15:59
+    const far = makeEvent(org.slug, { producedAt: '2025-01-01T00:00:00+16:00' });
+    const r = await push(far);
+    expect(r.status).toBe(400);
+    expect(r.body.error.details[0]).toMatchObject({ field: 'producedAt' });
+    expect((await push(makeEvent(org.slug, { producedAt: '2025-01-01T00:00:00-15:59' }))).status).toBe(201);
+    const since = await call(gw, 'GET', '/v1/events?since=2025-01-01T00:00:00%2B23:00', { token: key });
+    expect(since.status).toBe(400);
+
+    // `data` nested 10,000 levels deep (written as text: JSON.stringify cannot go that deep)
+    const nested = makeEvent(org.slug, { data: 'DEEP', hash: `sha256:${'0'.repeat(64)}` });
+    const deepJson = JSON.stringify(nested).replace(
+      '"DEEP"',
+      `${'{"d":'.repeat(10_000)}{"leaf":1}${'}'.repeat(10_000)}`,
+    );
+    const n = await call(gw, 'POST', '/v1/events', { token: key, raw: deepJson });
+    expect(n.status).toBe(400);
+    expect(n.body.error.details[0]).toMatchObject({ code: 'EVT_SCHEMA_INVALID' });
+    expect(n.body.error.message).toMatch(/more than 64 levels deep/);
+
+    // in a batch, only those events are refused
+    const good = makeEvent(org.slug);
+    const b = await call(gw, 'POST', '/v1/events/batch', {
+      token: key,
+      raw: `[${JSON.stringify(good)},${JSON.stringify(far)},${deepJson}]`,
+    });
+    expect(b.status).toBe(200);
+    expect(b.body.results.map((x: { status: string }) => x.status)).toEqual([
+      'created',
+      'rejected',
+      'rejected',
+    ]);
+    expect((await call(gw, 'GET', `/v1/events/${good.id}`, { token: key })).status).toBe(200);
+  });
+
   it('checks type/category consistency, the orphan declaration and the schemaVersion', async () => {
     const mismatch = makeEvent(org.slug, { category: 'asset' });
     expect((await push(mismatch)).body.error.details[0].code).toBe('EVT_CATEGORY_MISMATCH');
@@ -545,6 +581,71 @@ describe('ingest of new events and races', () => {
     expect(replies.every((x) => x.status === 201)).toBe(true);
     expect(replies.filter((x) => x.body.warnings === undefined)).toHaveLength(1);
     expect(replies.filter((x) => x.body.warnings?.[0]?.code === 'CHAIN_BROKEN')).toHaveLength(9);
+  });
+});
+
+describe('ingest: the two paths agree, and hostile ids do not block a break record', () => {
+  it('stores the same summary whichever path a batch takes (producedAt in microseconds)', async () => {
+    const run = newEventId().slice(4, 12);
+    const pair = (assetId: string) => [
+      makeEvent(org.slug, { assetId, type: 'aigrc.scan.started', producedAt: '2025-03-01T00:00:00.0002Z' }),
+      makeEvent(org.slug, { assetId, type: 'aigrc.scan.finding', producedAt: '2025-03-01T00:00:00.0001Z' }),
+    ];
+    // all new: one statement
+    expect((await batch(pair(`us-fast-${run}`))).body.accepted).toBe(2);
+    // with a duplicate in the request: the general path
+    const dup = makeEvent(org.slug);
+    await push(dup);
+    const general = await batch([...pair(`us-general-${run}`), dup]);
+    expect(general.body).toMatchObject({ accepted: 2, duplicate: 1 });
+    const assets = (await call(gw, 'GET', '/v1/assets?limit=1000', { token: key })).body.assets as {
+      assetId: string;
+      latestType: string;
+    }[];
+    for (const path of ['fast', 'general'])
+      expect(assets.find((a) => a.assetId === `us-${path}-${run}`)).toMatchObject({
+        latestType: 'aigrc.scan.started',
+      });
+  });
+
+  it('records a break even when a client already stored an event under the id the record would take', async () => {
+    const recordIdOf = (e: TestEvent) =>
+      `evt_${createHash('sha256').update(`aigos:chain-broken:${org.slug}:${e.id}`).digest('hex').slice(0, 32)}`;
+    const assetId = `squat-${newEventId().slice(4, 12)}`;
+    const broken = makeEvent(org.slug, { assetId, previousHash: `sha256:${'1'.repeat(64)}` });
+    const squatter = makeEvent(org.slug, { id: recordIdOf(broken), assetId: `${assetId}-other` });
+    expect((await push(squatter)).status).toBe(201);
+    const r = await push(broken);
+    expect(r.status).toBe(201);
+    expect(r.body.warnings[0]).toMatchObject({ code: 'CHAIN_BROKEN' });
+    expect(r.body.warnings[0].action).not.toContain(squatter.id);
+    // the same in one batch: the squatting event comes after the broken one
+    const broken2 = makeEvent(org.slug, { assetId, previousHash: `sha256:${'2'.repeat(64)}` });
+    const squatter2 = makeEvent(org.slug, { id: recordIdOf(broken2), assetId: `${assetId}-other` });
+    const b = await batch([broken2, squatter2]);
+    expect(b.status).toBe(200);
+    expect(b.body.results.map((x: { status: string }) => x.status)).toEqual(['created', 'created']);
+    expect(b.body.results[0].warnings[0]).toMatchObject({ code: 'CHAIN_BROKEN' });
+    const records = await call(gw, 'GET', `/v1/events?assetId=${assetId}&type=aigrc.audit.chain.broken`, {
+      token: key,
+    });
+    expect(records.body.total).toBe(2);
+  });
+
+  it('answers two batches with the same ids in opposite orders: one stores them, the other gets conflicts', async () => {
+    for (let round = 0; round < 8; round++) {
+      const first = Array.from({ length: 50 }, (_, i) =>
+        makeEvent(org.slug, { assetId: `order-a-${round}-${i}` }),
+      );
+      const second = first.map((e, i) => rehash({ ...e, assetId: `order-b-${round}-${i}` })).reverse();
+      const [a, b] = await Promise.all([batch(first), batch(second)]);
+      expect([a.status, b.status]).toEqual([200, 200]);
+      const counts = [a, b].map((x) => [x.body.accepted, x.body.rejected]).sort();
+      expect(counts).toEqual([
+        [0, 50],
+        [50, 0],
+      ]);
+    }
   });
 });
 

@@ -143,6 +143,12 @@ describe('loadConfig: malformed values', () => {
     expect(loadConfig('api', { ...validEnv(), DB_POOL_MIN: '8', DB_POOL_MAX: '8' }).DB_POOL_MIN).toBe(8);
   });
 
+  it('lowers the default pool minimum to a smaller DB_POOL_MAX (set before DB_POOL_MIN existed)', () => {
+    const config = loadConfig('api', { ...validEnv(), DB_POOL_MAX: '2' });
+    expect(config.DB_POOL_MIN).toBe(2);
+    expect(loadConfig('web', { DB_POOL_MAX: '1' }).DB_POOL_MIN).toBe(1);
+  });
+
   it('refuses an unknown NODE_ENV, listing the allowed values', () => {
     const err = configErrorOf('web', { NODE_ENV: 'staging' });
     expect(err.variable).toBe('NODE_ENV');

@@ -138,7 +138,7 @@ export const VARIABLES = {
   DB_POOL_MAX: { description: 'PostgreSQL pool size per process.', default: '10', schema: integer(1, 500) },
   DB_POOL_MIN: {
     description:
-      'PostgreSQL connections a service opens when it starts and keeps open (at most DB_POOL_MAX), so that a burst of requests does not wait for new connections to be set up.',
+      'PostgreSQL connections a service opens when it starts and keeps open, so that a burst of requests does not wait for new connections to be set up. At most DB_POOL_MAX (the default follows a smaller DB_POOL_MAX).',
     default: '4',
     schema: integer(0, 500),
   },
@@ -411,12 +411,16 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv = proces
     }
     out[name] = result.data;
   }
+  // the default minimum follows a smaller DB_POOL_MAX; a minimum set above it is a mistake
   const pool = out as { DB_POOL_MIN: number; DB_POOL_MAX: number };
-  if (pool.DB_POOL_MIN > pool.DB_POOL_MAX)
-    throw new ConfigError(
-      'DB_POOL_MIN',
-      `must be at most DB_POOL_MAX (${pool.DB_POOL_MAX}) (got ${JSON.stringify(String(pool.DB_POOL_MIN))})`,
-    );
+  if (pool.DB_POOL_MIN > pool.DB_POOL_MAX) {
+    if (env.DB_POOL_MIN === undefined || env.DB_POOL_MIN === '') pool.DB_POOL_MIN = pool.DB_POOL_MAX;
+    else
+      throw new ConfigError(
+        'DB_POOL_MIN',
+        `must be at most DB_POOL_MAX (${pool.DB_POOL_MAX}) (got ${JSON.stringify(env.DB_POOL_MIN)})`,
+      );
+  }
   return out as Config;
 }
 

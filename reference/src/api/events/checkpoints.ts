@@ -78,7 +78,7 @@ export class Checkpoints {
     return withOrg(this.pool, orgId, async (client) => {
       // exclusive: waits for in-flight ingests of this organization, so no row with a
       // lower seq can commit after this checkpoint is taken
-      await client.query(`SELECT pg_advisory_xact_lock(1, hashtext($1))`, [orgId]);
+      await client.query(`SELECT pg_advisory_xact_lock(1, hashtext($1))`, [orgId.toLowerCase()]); // as ingest
       const last = await client.query<{ to_seq: string; merkle_root: string }>(
         `SELECT to_seq, merkle_root FROM integrity_checkpoints WHERE organization_id = $1 ORDER BY to_seq DESC LIMIT 1`,
         [orgId],

@@ -3,6 +3,7 @@
 // upstream error code (EVT_*), the field and a message.
 import { z } from 'zod';
 import { isoDateTime } from '../http/datetime.js';
+import { nestedDeeperThan, TOO_DEEP_MESSAGE } from '../http/nesting.js';
 import { findUnstorableText, UNSTORABLE_TEXT_MESSAGE } from '../http/text.js';
 import { computeEventHash, HASH_PATTERN } from './canonical.js';
 
@@ -189,6 +190,13 @@ export function validateEvent(input: unknown): Validation {
   }
   const raw = input as Record<string, unknown>;
   const id = typeof raw.id === 'string' ? raw.id : undefined;
+  // before anything that walks the event recursively
+  if (nestedDeeperThan(raw))
+    return {
+      ok: false,
+      id,
+      problems: [{ code: 'EVT_SCHEMA_INVALID', message: `the event ${TOO_DEEP_MESSAGE}` }],
+    };
   const problems: EventProblem[] = [];
 
   if (raw.receivedAt !== undefined && raw.receivedAt !== null) {

@@ -5,7 +5,7 @@
 // against what is stored, checks previousHash continuity per asset, appends the rows and
 // the chain-break records, and updates the per-asset summary. Nothing here updates or
 // deletes an event.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { Pool } from '../../common/db.js';
 import { appendAudit, type AuditActor } from '../../common/audit.js';
@@ -121,14 +121,20 @@ export class EventStore {
     audit?: AuditContext,
   ): Promise<IngestOutcome[]> {
     if (candidates.length === 0) return [];
-    const appended = await this.append(orgId, candidates);
+    if (!UUID_RE.test(orgId))
+      throw new Error(`ingest: organization id must be a UUID (got ${JSON.stringify(orgId)})`);
+    // one spelling for the lock keys, whichever path (or a checkpoint) takes them
+    const org = orgId.toLowerCase();
+    const appended = await this.append(org, candidates);
     if (appended) return appended;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.transaction(orgId, (client) => this.ingestOnce(client, orgId, candidates, audit));
+        return await this.transaction((client) => this.ingestOnce(client, org, candidates, audit));
       } catch (err) {
-        // a concurrent request stored one of our ids between our check and our insert
-        const lost = err instanceof RaceLost || (err as { code?: string }).code === '22012';
+        // a concurrent request stored one of our ids between our check and our insert, or
+        // inserted the same ids in another order (deadlock): the next attempt sees them
+        const code = (err as { code?: string }).code;
+        const lost = err instanceof RaceLost || code === '22012' || code === '40P01';
         if (lost && attempt < 3) continue;
         throw err;
       }
@@ -147,8 +153,6 @@ export class EventStore {
     orgId: string,
     candidates: readonly Candidate[],
   ): Promise<IngestOutcome[] | undefined> {
-    if (!UUID_RE.test(orgId))
-      throw new Error(`ingest: organization id must be a UUID (got ${JSON.stringify(orgId)})`);
     const events = candidates.map((c) => c.event);
     if (new Set(events.map((e) => e.id)).size !== events.length) return undefined;
     let res: pg.QueryResult<{ id: string; received_at: string }>;
@@ -170,8 +174,10 @@ export class EventStore {
         ],
       });
     } catch (err) {
-      // a concurrent request stored one of these ids meanwhile: nothing was written
-      if ((err as { code?: string }).code === '40001') return undefined;
+      // nothing was written: a concurrent request stored one of these ids meanwhile
+      // (40001), or is inserting some of them in another order (40P01, deadlock)
+      const code = (err as { code?: string }).code;
+      if (code === '40001' || code === '40P01') return undefined;
       throw err;
     }
     if (res.rows.length === 0) return undefined;
@@ -186,11 +192,8 @@ export class EventStore {
    * separately only when audit entries of chain breaks must be appended first).
    */
   private async transaction<T>(
-    orgId: string,
     fn: (client: pg.PoolClient) => Promise<{ result: T; committed: boolean }>,
   ): Promise<T> {
-    if (!UUID_RE.test(orgId))
-      throw new Error(`ingest: organization id must be a UUID (got ${JSON.stringify(orgId)})`);
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
@@ -212,7 +215,11 @@ export class EventStore {
     audit: AuditContext | undefined,
   ): Promise<{ result: IngestOutcome[]; committed: boolean }> {
     const assetIds = [...new Set(candidates.map((c) => c.event.assetId))].sort();
-    const ids = [...new Set(candidates.map((c) => c.event.id))];
+    const requestIds = new Set(candidates.map((c) => c.event.id));
+    // the ids a break record of each chained event would take, looked up with the rest:
+    // one already taken (by an event a client sent with that id) is not reused
+    const recordIds = candidates.filter((c) => c.event.previousHash).map((c) => chainRecordId(c.event));
+    const ids = [...new Set([...requestIds, ...recordIds])];
     // One round trip: BEGIN, the organization of the transaction (row-level security),
     // the shared lock of the organization (a checkpoint takes it exclusively, so it never
     // misses a row committed late with a lower seq), one lock per asset in a fixed order
@@ -274,7 +281,13 @@ export class EventStore {
             expectedPreviousHash: expected,
             recordId: '',
           };
-          const record = this.chainBrokenEvent(e, brk);
+          const derived = chainRecordId(e);
+          const taken = known.has(derived) || requestIds.has(derived);
+          const record = this.chainBrokenEvent(
+            e,
+            brk,
+            taken ? `evt_${randomBytes(16).toString('hex')}` : derived,
+          );
           brk.recordId = record.id;
           brk.record = record;
           breaks.set(position, brk);
@@ -289,7 +302,6 @@ export class EventStore {
     const inserted = new Map<string, string>(); // id -> receivedAt
     let committed = false;
     if (rows.length > 0) {
-      const assets = this.assetSummaries(rows);
       const L = (v: string | null) => (v === null ? 'NULL' : lit(v));
       const arr = (xs: readonly (string | null)[], type: string) =>
         `ARRAY[${xs.map(L).join(',')}]::${type}[]`;
@@ -298,67 +310,64 @@ export class EventStore {
       // of these ids after our check, fewer rows come back: the division by zero then
       // aborts the transaction before COMMIT (and the whole ingest is retried).
       const commitNow = breaks.size === 0;
-      const sql = `WITH ins AS (
+      const sql = `WITH r AS (
+           SELECT * FROM unnest(${arr(
+             rows.map((r) => r.id),
+             'text',
+           )}, ${arr(
+             rows.map((r) => r.type),
+             'text',
+           )}, ${arr(
+             rows.map((r) => r.category),
+             'text',
+           )}, ${arr(
+             rows.map((r) => r.criticality),
+             'text',
+           )}, ${arr(
+             rows.map((r) => r.assetId),
+             'text',
+           )}, ${arr(
+             rows.map((r) => r.producedAt),
+             'timestamptz',
+           )}, ${arr(
+             rows.map((r) => r.hash),
+             'text',
+           )}, ${arr(
+             rows.map((r) => r.previousHash),
+             'text',
+           )}, ${arr(
+             rows.map((r) => r.chain),
+             'text',
+           )}, ${arr(
+             rows.map((r) => r.origin),
+             'text',
+           )}, ${arr(
+             rows.map((r) => r.json),
+             'text',
+           )})
+                WITH ORDINALITY AS u(id, type, category, criticality, asset_id, produced_at, hash, previous_hash,
+                                     chain_status, origin, event, ord)
+         ), ins AS (
            INSERT INTO governance_events
              (organization_id, id, type, category, criticality, asset_id, produced_at, hash, previous_hash,
               chain_status, origin, event)
-           SELECT ${org}::uuid, u.id, u.type, u.category, u.criticality, u.asset_id, u.produced_at, u.hash,
-                  u.previous_hash, u.chain_status, u.origin, u.event::jsonb
-             FROM unnest(${arr(
-               rows.map((r) => r.id),
-               'text',
-             )}, ${arr(
-               rows.map((r) => r.type),
-               'text',
-             )}, ${arr(
-               rows.map((r) => r.category),
-               'text',
-             )}, ${arr(
-               rows.map((r) => r.criticality),
-               'text',
-             )}, ${arr(
-               rows.map((r) => r.assetId),
-               'text',
-             )}, ${arr(
-               rows.map((r) => r.producedAt),
-               'timestamptz',
-             )}, ${arr(
-               rows.map((r) => r.hash),
-               'text',
-             )}, ${arr(
-               rows.map((r) => r.previousHash),
-               'text',
-             )}, ${arr(
-               rows.map((r) => r.chain),
-               'text',
-             )}, ${arr(
-               rows.map((r) => r.origin),
-               'text',
-             )}, ${arr(
-               rows.map((r) => r.json),
-               'text',
-             )})
-                  WITH ORDINALITY AS u(id, type, category, criticality, asset_id, produced_at, hash, previous_hash,
-                                       chain_status, origin, event, ord)
-            ORDER BY u.ord
+           SELECT ${org}::uuid, r.id, r.type, r.category, r.criticality, r.asset_id, r.produced_at, r.hash,
+                  r.previous_hash, r.chain_status, r.origin, r.event::jsonb
+             FROM r ORDER BY r.ord
            ON CONFLICT (organization_id, id) DO NOTHING
            RETURNING id, received_at
          ), summary AS (
+           -- as aigos_append_events: per asset the count, the latest producedAt and its
+           -- type (the later row wins a tie), the new head (producer events only); assets
+           -- in a fixed order, so concurrent upserts cannot deadlock
            INSERT INTO governance_event_assets AS a (organization_id, asset_id, event_count, last_event_at, latest_type, head_hash)
-           SELECT ${org}::uuid, v.asset_id, v.n, v.last_at, v.latest_type, v.head_hash
-             FROM unnest(${arr(
-               assets.map((a) => a.assetId),
-               'text',
-             )}, ARRAY[${assets.map((a) => a.count).join(',')}]::bigint[], ${arr(
-               assets.map((a) => a.last),
-               'timestamptz',
-             )}, ${arr(
-               assets.map((a) => a.type),
-               'text',
-             )}, ${arr(
-               assets.map((a) => a.head),
-               'text',
-             )}) AS v(asset_id, n, last_at, latest_type, head_hash)
+           SELECT ${org}::uuid, s.asset_id, s.n, s.last_at, s.latest_type, s.head
+             FROM (SELECT r.asset_id,
+                          count(*) AS n,
+                          max(r.produced_at) AS last_at,
+                          (array_agg(r.type ORDER BY r.produced_at DESC, r.ord DESC))[1] AS latest_type,
+                          (array_agg(r.hash ORDER BY r.ord DESC) FILTER (WHERE r.origin = 'producer'))[1] AS head
+                     FROM r GROUP BY r.asset_id ORDER BY r.asset_id) s
            ON CONFLICT (organization_id, asset_id) DO UPDATE SET
              event_count   = a.event_count + excluded.event_count,
              latest_type   = CASE WHEN excluded.last_event_at >= a.last_event_at THEN excluded.latest_type ELSE a.latest_type END,
@@ -413,42 +422,12 @@ export class EventStore {
     return { result: outcomes as IngestOutcome[], committed };
   }
 
-  /** Per asset of the new rows: count, latest producedAt and its type, the new chain head. */
-  private assetSummaries(rows: readonly Row[]) {
-    const per = new Map<
-      string,
-      { assetId: string; count: number; last: string; type: string; head: string | null }
-    >();
-    for (const r of rows) {
-      const cur = per.get(r.assetId);
-      if (!cur) {
-        per.set(r.assetId, {
-          assetId: r.assetId,
-          count: 1,
-          last: r.producedAt,
-          type: r.type,
-          head: r.origin === 'producer' ? r.hash : null,
-        });
-        continue;
-      }
-      cur.count++;
-      if (Date.parse(r.producedAt) >= Date.parse(cur.last)) {
-        cur.last = r.producedAt;
-        cur.type = r.type;
-      }
-      if (r.origin === 'producer') cur.head = r.hash;
-    }
-    // a fixed order: concurrent upserts of the same rows cannot deadlock
-    return [...per.values()].sort((a, b) => (a.assetId < b.assetId ? -1 : a.assetId > b.assetId ? 1 : 0));
-  }
-
   /**
    * The record of a previousHash break: an aigrc.audit.chain.broken event written by the
-   * control plane (source.tool "platform") into the asset's stream. Its id is derived from
-   * the broken event, so a retried request cannot record the same break twice.
+   * control plane (source.tool "platform") into the asset's stream, with the id
+   * chainRecordId gives unless the caller found it taken.
    */
-  chainBrokenEvent(broken: GovernanceEvent, brk: ChainBreak): GovernanceEvent {
-    const id = `evt_${createHash('sha256').update(`aigos:chain-broken:${broken.orgId}:${broken.id}`).digest('hex').slice(0, 32)}`;
+  chainBrokenEvent(broken: GovernanceEvent, brk: ChainBreak, id = chainRecordId(broken)): GovernanceEvent {
     const now = new Date().toISOString();
     const base = this.opts.publicUrl.replace(/\/+$/, '');
     const record: Record<string, unknown> = {
@@ -569,6 +548,16 @@ export class EventStore {
       };
     });
   }
+}
+
+/**
+ * The id of the record of a break of `broken`'s chain: derived from the event, so that
+ * however a request is retried the same break is recorded once (unless a client already
+ * used that id for an event of its own; then the record takes a random one).
+ */
+function chainRecordId(broken: GovernanceEvent): string {
+  const digest = createHash('sha256').update(`aigos:chain-broken:${broken.orgId}:${broken.id}`).digest('hex');
+  return `evt_${digest.slice(0, 32)}`;
 }
 
 /**

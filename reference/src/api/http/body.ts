@@ -2,6 +2,7 @@
 // imports documents. A larger body is refused with 413 in the error envelope.
 import express, { type RequestHandler } from 'express';
 import { HttpError } from '../../common/errors.js';
+import { nestedDeeperThan, TOO_DEEP_MESSAGE } from './nesting.js';
 import { findUnstorableText, UNSTORABLE_TEXT_MESSAGE } from './text.js';
 
 export const JSON_LIMIT = '256kb';
@@ -10,9 +11,10 @@ export const IMPORT_LIMIT = '5mb';
 const MAY_HOLD_UNSTORABLE = Symbol('body may hold unstorable text');
 
 /**
- * JSON bodies, refused with 400 INVALID_TEXT (naming the field) when a string holds text
- * PostgreSQL cannot store. Both arrive only as \u escapes in JSON, so the walk runs only
- * for bodies that contain one.
+ * JSON bodies, refused with 400 VALIDATION_FAILED when they nest deeper than
+ * MAX_JSON_DEPTH, and with 400 INVALID_TEXT (naming the field) when a string holds text
+ * PostgreSQL cannot store (U+0000 and unpaired surrogates arrive only as \u escapes in
+ * JSON, so that walk runs only for bodies that contain one).
  */
 export const jsonBody = (limit = JSON_LIMIT): RequestHandler[] => [
   express.json({
@@ -24,6 +26,12 @@ export const jsonBody = (limit = JSON_LIMIT): RequestHandler[] => [
     },
   }),
   (req, _res, next) => {
+    if (nestedDeeperThan(req.body))
+      return next(
+        new HttpError(400, 'VALIDATION_FAILED', `the request body ${TOO_DEEP_MESSAGE}`, [
+          { in: 'body', path: '', code: 'too_deep', message: TOO_DEEP_MESSAGE },
+        ]),
+      );
     if (!(req as unknown as Record<symbol, boolean>)[MAY_HOLD_UNSTORABLE]) return next();
     const path = findUnstorableText(req.body);
     if (path === undefined) return next();

@@ -17,6 +17,7 @@ const PG_INPUT_ERRORS: Record<string, { code: string; message: string }> = {
   '22P02': { code: 'VALIDATION_FAILED', message: 'a value has the wrong format' },
   '22007': { code: 'VALIDATION_FAILED', message: BAD_DATE },
   '22008': { code: 'VALIDATION_FAILED', message: BAD_DATE },
+  '22009': { code: 'VALIDATION_FAILED', message: BAD_DATE }, // time zone displacement out of range
   '22021': { code: 'INVALID_TEXT', message: UNSTORABLE_TEXT }, // invalid byte sequence (U+0000 in text)
   '22P05': { code: 'INVALID_TEXT', message: UNSTORABLE_TEXT }, // untranslatable character (jsonb)
 };
