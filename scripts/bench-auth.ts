@@ -82,6 +82,9 @@ async function phase(
 ) {
   const latencies: number[] = [];
   let errors = 0;
+  // 429: the seed's /auth limit per client address (AUTH_RATE_LIMIT_RPS, login and logout
+  // both count) refused it; users with no think time can reach it, which is not an error
+  let limited = 0;
   const until = Date.now() + durationS * 1000;
   await Promise.all(
     accounts.map(async (a, i) => {
@@ -92,7 +95,8 @@ async function phase(
           { email: a.email, password: a.password },
           { 'x-forwarded-for': a.ip },
         );
-        if (login.status !== 200) {
+        if (login.status === 429) limited++;
+        else if (login.status !== 200) {
           errors++;
           if (errors < 5) console.error(`login ${a.email}: ${login.status} ${login.body.slice(0, 200)}`);
         } else {
@@ -112,6 +116,7 @@ async function phase(
   return {
     n: sorted.length,
     errors,
+    limited,
     rps: sorted.length / durationS,
     p50: pct(sorted, 50),
     p95: pct(sorted, 95),
@@ -167,7 +172,7 @@ try {
 
   const a = await phase(e, accounts, seconds, thinkMs);
   const line = (label: string, r: typeof a) =>
-    `${label}: ${r.n} logins, ${r.errors} errors, ${r.rps.toFixed(1)} logins/s; latency p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(1)} ms`;
+    `${label}: ${r.n} logins, ${r.errors} errors, ${r.limited} refused by the per-address /auth rate limit (429), ${r.rps.toFixed(1)} logins/s; latency p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(1)} ms`;
   console.log(line(`${users} users, ${thinkMs} ms think time, ${seconds} s`, a));
   let saturated;
   if (saturateSeconds > 0) {
@@ -176,7 +181,7 @@ try {
       line(`${users} users back to back (no think time, for information), ${saturateSeconds} s`, saturated),
     );
   }
-  const ok = a.p99 <= BUDGET_P99_MS && a.errors === 0;
+  const ok = a.p99 <= BUDGET_P99_MS && a.errors === 0 && a.limited === 0;
   console.log(
     `budget: login p99 <= ${BUDGET_P99_MS} ms at ${users} concurrent users -> ${ok ? 'PASS' : 'FAIL'} (p99 ${a.p99.toFixed(1)} ms)`,
   );
