@@ -42,9 +42,7 @@ export type IngestOutcome =
       receivedAt: string;
       chain: ChainStatus;
       chainBreak?: ChainBreak;
-      /** The stored event with receivedAt, for subscribers. */
-      stored: StoredEvent;
-      /** The same as JSON text. */
+      /** The stored event with receivedAt, as JSON text, for subscribers. */
       storedJson: string;
     }
   | { index: number; id: string; status: 'duplicate'; receivedAt: string }
@@ -583,7 +581,6 @@ function created(c: Candidate, receivedAt: string, chainBreak?: ChainBreak): Ing
     receivedAt,
     chain: chainBreak ? 'broken' : e.previousHash ? 'linked' : 'none',
     ...(chainBreak ? { chainBreak } : {}),
-    stored: { ...(e as Record<string, unknown>), id: e.id, receivedAt },
     storedJson: `${c.json.slice(0, -1)},"receivedAt":"${receivedAt}"}`,
   };
 }
